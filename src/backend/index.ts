@@ -1,0 +1,4 @@
+export { initBackend, type BackendInfo, type BackendOptions } from './select.js';
+export { loadAddon, type NativeAddon } from './addon.js';
+export { NATIVE_BACKEND, NativeBackend, registerNativeBackend } from './native_backend.js';
+export { convSignature } from './conv_kernels.js';

@@ -1,0 +1,37 @@
+/** Small helpers shared by the native kernels. */
+import * as tf from '@tensorflow/tfjs';
+import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+
+/** A kernel's named inputs, all present. */
+export type Ins<K extends string> = Record<K, tf.TensorInfo>;
+
+/** The Float32Array behind a tensor on a cpu-derived backend (no copy). */
+export function valuesOf(backend: MathBackendCPU, t: tf.TensorInfo): Float32Array {
+  return backend.data.get(t.dataId).values as Float32Array;
+}
+
+/**
+ * The cpu backend's implementation of a kernel. The native backend extends the cpu
+ * backend's storage, so cpu kernels run unchanged on native tensors.
+ */
+export function cpuKernel(name: string): tf.KernelFunc {
+  const k = tf.getKernel(name, 'cpu');
+  if (!k) throw new Error(`mimonets: the cpu backend has no kernel ${name}; is @tensorflow/tfjs loaded?`);
+  return k.kernelFunc;
+}
+
+/**
+ * Activation code understood by the addon's post-ops, or -1 where the epilogue
+ * needs tensors of its own (prelu) and has to run in JS.
+ */
+export function activationCode(activation: string | undefined | null): number {
+  switch (activation ?? 'linear') {
+    case 'linear': return 0;
+    case 'relu': return 1;
+    case 'relu6': return 2;
+    case 'elu': return 3;
+    case 'sigmoid': return 4;
+    case 'leakyrelu': return 5;
+    default: return -1;
+  }
+}

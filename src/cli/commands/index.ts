@@ -1,0 +1,9 @@
+import type { Command } from '../command.js';
+import { benchData } from './bench_data.js';
+import { benchKernels } from './bench_kernels.js';
+import { dataInfo } from './data_info.js';
+import { demo } from './demo.js';
+import { info } from './info.js';
+
+/** Every `mimo` subcommand, in the order `mimo --help` lists them. */
+export const COMMANDS: Command[] = [demo, info, benchKernels, benchData, dataInfo];

@@ -1,0 +1,177 @@
+// Every native kernel against the tfjs cpu backend (the oracle) on a grid of shapes,
+// gradients against central differences, and tensor-leak checks.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend, loadAddon } from '../src/backend/index.js';
+
+const native = loadAddon().addon !== null;
+const skip = native ? false : 'native addon not built (npm run build:native)';
+
+/** Deterministic pseudo-random floats in [-1, 1). */
+function rand(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    out[i] = (s / 4294967296) * 2 - 1;
+  }
+  return out;
+}
+
+/** Runs fn on a backend and returns its outputs as plain arrays. */
+async function on(backend: string, fn: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  const outs = tf.tidy(fn);
+  const list = Array.isArray(outs) ? outs : [outs];
+  const vals = list.map((t) => t.dataSync() as Float32Array);
+  tf.dispose(list);
+  return vals;
+}
+
+function assertClose(a: Float32Array, b: Float32Array, tol: number, what: string): void {
+  assert.equal(a.length, b.length, `${what}: length`);
+  let worst = 0, at = -1;
+  for (let i = 0; i < a.length; i++) {
+    const err = Math.abs(a[i] - b[i]) / (1 + Math.abs(b[i]));
+    if (!(err <= worst)) { worst = err; at = i; }
+  }
+  assert.ok(worst <= tol, `${what}: max rel error ${worst} at ${at} (native ${a[at]}, cpu ${b[at]})`);
+}
+
+async function compare(what: string, fn: () => tf.Tensor | tf.Tensor[], tol = 1e-4): Promise<void> {
+  const ref = await on('cpu', fn);
+  const got = await on('native', fn);
+  assert.equal(got.length, ref.length);
+  for (let i = 0; i < ref.length; i++) assertClose(got[i], ref[i], tol, `${what} output ${i}`);
+}
+
+interface ConvCase { n: number; h: number; w: number; c: number; k: number; kw?: number; o: number; s: number; pad: 'same' | 'valid'; d?: number }
+const convCases: ConvCase[] = [
+  { n: 1, h: 8, w: 8, c: 3, k: 3, o: 4, s: 1, pad: 'same' },
+  { n: 3, h: 7, w: 9, c: 5, k: 3, o: 6, s: 2, pad: 'same' },
+  { n: 2, h: 9, w: 6, c: 4, k: 3, o: 3, s: 2, pad: 'valid' },
+  { n: 5, h: 8, w: 8, c: 16, k: 1, o: 32, s: 2, pad: 'same' },
+  { n: 1, h: 5, w: 7, c: 7, k: 1, o: 5, s: 1, pad: 'valid' },
+  { n: 2, h: 10, w: 11, c: 8, k: 3, kw: 1, o: 8, s: 1, pad: 'same' },
+  { n: 2, h: 12, w: 12, c: 3, k: 3, o: 5, s: 1, pad: 'same', d: 2 },
+  { n: 4, h: 16, w: 16, c: 32, k: 3, o: 64, s: 1, pad: 'same' },
+];
+
+for (const cc of convCases) {
+  const kw = cc.kw ?? cc.k;
+  const title = `conv n${cc.n} ${cc.h}x${cc.w}x${cc.c} k${cc.k}x${kw} o${cc.o} s${cc.s} ${cc.pad} d${cc.d ?? 1}`;
+  test(`${title}: forward, fused and gradients match cpu`, { skip }, async () => {
+    await initBackend({ backend: 'native' });
+    const xv = rand(cc.n * cc.h * cc.w * cc.c, 1), fv = rand(cc.k * kw * cc.c * cc.o, 2), bv = rand(cc.o, 3);
+    const x = () => tf.tensor4d(xv, [cc.n, cc.h, cc.w, cc.c]);
+    const f = () => tf.tensor4d(fv, [cc.k, kw, cc.c, cc.o]);
+    const conv = (a: tf.Tensor4D, b: tf.Tensor4D) => tf.conv2d(a, b, cc.s, cc.pad, 'NHWC', cc.d ?? 1);
+    await compare(`${title} fwd`, () => conv(x(), f()));
+    await compare(`${title} fused relu`, () => tf.fused.conv2d({ x: x(), filter: f(), strides: cc.s, pad: cc.pad,
+      dilations: cc.d ?? 1, bias: tf.tensor1d(bv), activation: 'relu' }));
+    await compare(`${title} fused prelu (js epilogue)`, () => tf.fused.conv2d({ x: x(), filter: f(), strides: cc.s, pad: cc.pad,
+      dilations: cc.d ?? 1, bias: tf.tensor1d(bv), activation: 'prelu', preluActivationWeights: tf.fill([cc.o], 0.1) }));
+    if ((cc.d ?? 1) === 1) {
+      // Gradients of a weighted sum, so every output element's gradient differs.
+      await compare(`${title} grads`, () => {
+        const wts = tf.tensor(rand(cc.n * Math.ceil(cc.h / cc.s) * Math.ceil(cc.w / cc.s) * cc.o, 4));
+        const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => {
+          const y = conv(a as tf.Tensor4D, b as tf.Tensor4D);
+          return y.mul(wts.slice(0, y.size).reshape(y.shape)).sum();
+        });
+        return g([x(), f()]);
+      }, 2e-4);
+    }
+  });
+}
+
+// tfjs itself (on cpu too) cannot differentiate rank-mismatched batch matmuls nor run fused
+// general broadcasts; those cases check values only.
+interface MmCase { a: number[]; b: number[]; ta: boolean; tb: boolean; valuesOnly?: boolean; noGrad?: boolean }
+const mmCases: MmCase[] = [
+  { a: [1, 1], b: [1, 1], ta: false, tb: false },
+  { a: [7, 5], b: [5, 3], ta: false, tb: false },
+  { a: [5, 7], b: [5, 3], ta: true, tb: false },
+  { a: [7, 5], b: [3, 5], ta: false, tb: true },
+  { a: [5, 7], b: [3, 5], ta: true, tb: true },
+  { a: [4, 6, 5], b: [4, 5, 3], ta: false, tb: false },
+  { a: [4, 6, 5], b: [5, 3], ta: false, tb: false, noGrad: true },
+  { a: [6, 5], b: [3, 5, 2], ta: false, tb: false, noGrad: true },
+  { a: [2, 3, 5, 6], b: [2, 3, 5, 4], ta: true, tb: false },
+  { a: [2, 1, 5, 6], b: [1, 3, 6, 4], ta: false, tb: false, valuesOnly: true }, // general broadcast: cpu fallback
+  { a: [65, 130], b: [130, 33], ta: false, tb: false },
+];
+
+for (const mc of mmCases) {
+  const title = `matmul ${mc.a}${mc.ta ? 'ᵀ' : ''} x ${mc.b}${mc.tb ? 'ᵀ' : ''}`;
+  test(`${title}: values, fused and gradients match cpu`, { skip }, async () => {
+    await initBackend({ backend: 'native' });
+    const av = rand(tf.util.sizeFromShape(mc.a), 5), bv = rand(tf.util.sizeFromShape(mc.b), 6);
+    const A = () => tf.tensor(av, mc.a), B = () => tf.tensor(bv, mc.b);
+    const nOut = mc.tb ? mc.b[mc.b.length - 2] : mc.b[mc.b.length - 1];
+    const bias = rand(nOut, 7);
+    await compare(`${title} value`, () => tf.matMul(A(), B(), mc.ta, mc.tb));
+    if (mc.valuesOnly) return;
+    for (const activation of ['linear', 'relu', 'elu', 'sigmoid', 'leakyrelu', 'relu6', 'prelu'] as const) {
+      await compare(`${title} fused ${activation}`, () => tf.fused.matMul({ a: A(), b: B(), transposeA: mc.ta, transposeB: mc.tb,
+        bias: tf.tensor1d(bias), activation, preluActivationWeights: activation === 'prelu' ? tf.scalar(0.25) : undefined }));
+    }
+    if (mc.noGrad) return;
+    await compare(`${title} grads`, () => tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+      tf.matMul(a, b, mc.ta, mc.tb).square().sum())([A(), B()]), 2e-4);
+  });
+}
+
+test('conv gradients agree with central differences (float64 reference)', { skip }, async () => {
+  await initBackend({ backend: 'native' });
+  const shape = [2, 5, 5, 3], fshape = [3, 3, 3, 2];
+  const xv = rand(150, 11), fv = rand(54, 12);
+  const loss = (x: tf.Tensor, f: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 2, 'same').square().sum();
+  const [gx, gf] = tf.tidy(() => tf.grads(loss)([tf.tensor(xv, shape), tf.tensor(fv, fshape)]).map((t) => t.dataSync()));
+  // Central differences in float32 with a large-ish step; quadratic loss so the error is O(h^2) rounding only.
+  const h = 1e-2;
+  const probe = (vals: Float32Array, idx: number, isX: boolean) => {
+    const up = vals.slice(); up[idx] += h;
+    const dn = vals.slice(); dn[idx] -= h;
+    const l = (v: Float32Array) => tf.tidy(() => (isX ? loss(tf.tensor(v, shape), tf.tensor(fv, fshape))
+      : loss(tf.tensor(xv, shape), tf.tensor(v, fshape))).dataSync()[0]);
+    return (l(up) - l(dn)) / (2 * h);
+  };
+  for (const i of [0, 17, 63, 149]) {
+    const num = probe(xv, i, true);
+    assert.ok(Math.abs(num - gx[i]) <= 2e-2 * (1 + Math.abs(num)), `dx[${i}]: analytic ${gx[i]} numeric ${num}`);
+  }
+  for (const i of [0, 9, 30, 53]) {
+    const num = probe(fv, i, false);
+    assert.ok(Math.abs(num - gf[i]) <= 2e-2 * (1 + Math.abs(num)), `dw[${i}]: analytic ${gf[i]} numeric ${num}`);
+  }
+});
+
+test('native kernels leak no tensors across repeated calls', { skip }, async () => {
+  await initBackend({ backend: 'native' });
+  const x = tf.tensor4d(rand(2 * 6 * 6 * 4, 1), [2, 6, 6, 4]);
+  const f = tf.tensor4d(rand(3 * 3 * 4 * 5, 2), [3, 3, 4, 5]);
+  const a = tf.tensor2d(rand(12, 3), [3, 4]);
+  const bias = tf.tensor1d([1, 2, 3]), alpha = tf.scalar(0.1);
+  const step = () => {
+    const g = tf.grads((xx: tf.Tensor, ff: tf.Tensor) => tf.conv2d(xx as tf.Tensor4D, ff as tf.Tensor4D, 1, 'same').sum())([x, f]);
+    const m = tf.fused.matMul({ a, b: a, transposeB: true, bias, activation: 'prelu', preluActivationWeights: alpha });
+    tf.dispose([...g, m]);
+  };
+  step();
+  const before = tf.memory().numTensors;
+  for (let i = 0; i < 5; i++) step();
+  assert.equal(tf.memory().numTensors, before, 'tensor count must stay flat');
+  tf.dispose([bias, alpha]);
+  tf.dispose([x, f, a]);
+});
+
+test('the native backend is selected by default and runs cpu kernels it does not override', { skip }, async () => {
+  const info = await initBackend({});
+  assert.equal(info.backend, 'native');
+  assert.equal(tf.getBackend(), 'native');
+  assert.ok(info.threads >= 1);
+  const y = tf.tidy(() => tf.tensor([1, -2, 3]).relu().add(1).dataSync());
+  assert.deepEqual(Array.from(y), [2, 1, 4]);
+});

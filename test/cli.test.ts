@@ -1,0 +1,76 @@
+// The mimo CLI as a user runs it: one JSON object last with --json, clear usage errors,
+// and the one-time warning when the native backend is missing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+
+function mimo(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+  const lines = r.stdout.trim().split('\n');
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, last: lines[lines.length - 1] };
+}
+
+test('--json ends stdout with exactly one JSON object', () => {
+  const r = mimo(['info', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim().split('\n').length, 1);
+  const j = JSON.parse(r.last);
+  assert.ok(['native', 'cpu'].includes(j.backend));
+  assert.equal(j.tfjs, '4.22.0');
+});
+
+test('unknown options and commands are usage errors (exit 2) that name the problem', () => {
+  const r = mimo(['bench', 'kernels', '--bogus', '--json']);
+  assert.equal(r.code, 2);
+  const j = JSON.parse(r.last);
+  assert.match(j.error, /unknown option --bogus for 'mimo bench kernels' \(known: .*--skip-cpu/);
+  const c = mimo(['frobnicate']);
+  assert.equal(c.code, 2);
+  assert.match(c.stderr, /unknown command 'frobnicate'/);
+  const n = mimo(['bench', 'data', '--batch-size', 'many']);
+  assert.equal(n.code, 2);
+  assert.match(n.stderr, /--batch-size needs a number, got 'many'/);
+});
+
+test('every command has --help listing its options', () => {
+  for (const cmd of [['demo'], ['info'], ['bench', 'kernels'], ['bench', 'data'], ['data', 'info']]) {
+    const r = mimo([...cmd, '--help']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, new RegExp(`usage: mimo ${cmd.join(' ')} \\[options\\]`));
+    assert.match(r.stdout, /--json/);
+  }
+});
+
+test('a missing addon falls back to cpu with one warning naming the package', () => {
+  const r = mimo(['info', '--json'], { MIMO_NATIVE_ADDON: '/nonexistent/mimo_native.node', MIMO_BACKEND: '' });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.last).backend, 'cpu');
+  const warnings = r.stderr.split('\n').filter((l) => l.includes('slow pure-JS cpu backend'));
+  assert.equal(warnings.length, 1, r.stderr);
+  assert.match(warnings[0], /libdnnl-dev/);
+  assert.doesNotMatch(r.stderr, /tfjs-node/, 'tfjs advert must be silenced');
+});
+
+test('asking for native without the addon is an error, not a silent fallback', () => {
+  const r = mimo(['info', '--json', '--backend', 'native'], { MIMO_NATIVE_ADDON: '/nonexistent/mimo_native.node' });
+  assert.equal(r.code, 1);
+  assert.match(JSON.parse(r.last).error, /backend 'native' was requested but native addon not built/);
+});
+
+test('a bad data directory names the path and how to fix it', () => {
+  const r = mimo(['bench', 'data', '--json', '--data-dir', '/nonexistent/data']);
+  assert.equal(r.code, 1);
+  const j = JSON.parse(r.last);
+  assert.match(j.error, /\/nonexistent\/data/);
+});
+
+test('bench kernels reports GFLOP/s for the three named workloads', { timeout: 120000 }, () => {
+  const r = mimo(['bench', 'kernels', '--json', '--skip-cpu', '--min-seconds', '0.05']);
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(r.last);
+  assert.deepEqual(j.workloads.map((w: { name: string }) => w.name), ['conv3x3_fwd', 'conv3x3_fwd_bwd', 'matmul_1024']);
+  for (const w of j.workloads) assert.ok(w.gflops > 0, `${w.name}: ${w.gflops}`);
+});
