@@ -1,4 +1,6 @@
-// mimonets native kernels: a thin N-API layer over oneDNN 2.x (Debian libdnnl-dev).
+// mimonets native kernels: a thin N-API layer over oneDNN 2.x (Debian libdnnl-dev) for
+// convolutions and matmuls, plus OpenMP loops for the float32 elementwise ops,
+// reductions, Tile and batch norm that tfjs's cpu backend would otherwise run in JS.
 //
 // Every entry point takes caller-owned Float32Arrays (inputs and the output), so no
 // tensor data is ever copied across the JS/C++ boundary. Primitives are cached by
@@ -10,12 +12,16 @@
 // call into its blocked layout, because plain hwio/ohwi weights make oneDNN fall back
 // to its reference kernel (orders of magnitude slower).
 #include <napi.h>
+#include <malloc.h>
 #include <omp.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <dnnl.hpp>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -314,6 +320,674 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// ---------------------------------------------------------------- elementwise & reductions
+// Float32 versions of the small kernels that dominate a training step once convs are
+// fast (broadcast binaries, unaries, reductions, Tile, batch norm). Each one mirrors the
+// arithmetic of tfjs's cpu kernel, NaN handling included, so the cpu backend stays an
+// exact-enough oracle. Op codes are shared with src/backend/elementwise_kernels.ts and
+// src/backend/reduce_kernels.ts.
+
+// Below this many elements an op runs on the calling thread: an OpenMP fork/join costs
+// microseconds, more than the whole op.
+constexpr int64_t kParMin = 32768;
+
+int64_t chunks_for(int64_t n) { return n < kParMin ? 1 : omp_get_max_threads(); }
+
+// Any-length Int32Array of dims, as int64.
+std::vector<int64_t> shape_arg(const Napi::Value& v, const char* what) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    throw Napi::TypeError::New(v.Env(), std::string(what) + ": expected an Int32Array shape");
+  auto a = v.As<Napi::Int32Array>();
+  std::vector<int64_t> s(a.Data(), a.Data() + a.ElementLength());
+  for (auto d : s)
+    if (d < 0) throw Napi::RangeError::New(v.Env(), std::string(what) + ": negative dimension");
+  return s;
+}
+
+int64_t numel(const std::vector<int64_t>& s) {
+  int64_t n = 1;
+  for (auto d : s) n *= d;
+  return n;
+}
+
+std::string shape_str(const std::vector<int64_t>& s) {
+  std::string r = "[";
+  for (size_t i = 0; i < s.size(); i++) r += (i ? "," : "") + std::to_string(s[i]);
+  return r + "]";
+}
+
+// Binary ops. Max/Min follow Math.max/min (NaN if either side is NaN); Pow follows
+// Math.pow, which unlike C's pow gives NaN for pow(1, NaN) and pow(+-1, +-inf).
+// B_RELU_GRAD(dy, x) = dy * step(x), tfjs's Relu gradient (NaN x gives NaN) in one pass.
+enum BinOp { B_ADD, B_SUB, B_MUL, B_DIV, B_MAX, B_MIN, B_SQDIFF, B_PRELU, B_POW, B_RELU_GRAD };
+
+template <class Fn>
+void with_binop(int op, Fn&& fn) {
+  switch (op) {
+    case B_ADD: return fn([](float a, float b) { return a + b; });
+    case B_SUB: return fn([](float a, float b) { return a - b; });
+    case B_MUL: return fn([](float a, float b) { return a * b; });
+    case B_DIV: return fn([](float a, float b) { return a / b; });
+    case B_MAX: return fn([](float a, float b) { return a != a ? a : (b != b || b > a) ? b : a; });
+    case B_MIN: return fn([](float a, float b) { return a != a ? a : (b != b || b < a) ? b : a; });
+    case B_SQDIFF: return fn([](float a, float b) { float d = a - b; return d * d; });
+    case B_PRELU: return fn([](float x, float al) { return x < 0 ? al * x : x; });
+    case B_POW: return fn([](float a, float b) {
+      if (b != b || (std::isinf(b) && std::fabs(a) == 1.f)) return NAN;
+      return static_cast<float>(std::pow(static_cast<double>(a), static_cast<double>(b)));
+    });
+    case B_RELU_GRAD: return fn([](float g, float x) {
+      // Written as two selects so it vectorises; NaN x propagates as in tfjs's step.
+      float s = x > 0 ? 1.f : 0.f;
+      s = x != x ? x : s;
+      return g * s;
+    });
+    default: throw std::runtime_error("binary: unknown op code " + std::to_string(op));
+  }
+}
+
+// One run along the innermost dim; a 0 stride repeats that operand's element. Four
+// separate loops so each one vectorises.
+template <class F>
+inline void bin_run(F f, const float* __restrict a, bool sa, const float* __restrict b, bool sb,
+                    float* __restrict o, int64_t n) {
+  if (sa && sb) {
+    for (int64_t i = 0; i < n; i++) o[i] = f(a[i], b[i]);
+  } else if (sa) {
+    const float bv = *b;
+    for (int64_t i = 0; i < n; i++) o[i] = f(a[i], bv);
+  } else if (sb) {
+    const float av = *a;
+    for (int64_t i = 0; i < n; i++) o[i] = f(av, b[i]);
+  } else {
+    std::fill(o, o + n, f(*a, *b));
+  }
+}
+
+// NumPy broadcasting reduced to its essentials: size-1 output dims dropped and
+// neighbouring dims that broadcast alike merged, so [128,32,32,64] vs [64] becomes
+// [131072, 64] with b's strides [0, 1]. sa/sb are element strides (0 = broadcast).
+struct Bcast {
+  std::vector<int64_t> dim, sa, sb;
+  int64_t total = 1;
+};
+
+Bcast broadcast_plan(const Napi::Env& env, const std::vector<int64_t>& as, const std::vector<int64_t>& bs) {
+  const size_t r = std::max(as.size(), bs.size());
+  Bcast p;
+  std::vector<int> kind;  // bit 0: a spans the dim, bit 1: b does
+  for (size_t d = 0; d < r; d++) {
+    int64_t x = d + as.size() >= r ? as[d + as.size() - r] : 1;
+    int64_t y = d + bs.size() >= r ? bs[d + bs.size() - r] : 1;
+    if (x != y && x != 1 && y != 1)
+      throw Napi::RangeError::New(env, "binary: shapes " + shape_str(as) + " and " + shape_str(bs) +
+                                           " do not broadcast");
+    int64_t o = x == 1 ? y : x;
+    if (o == 1) continue;
+    int k = (x == o ? 1 : 0) | (y == o ? 2 : 0);
+    if (!kind.empty() && kind.back() == k) {
+      p.dim.back() *= o;
+    } else {
+      p.dim.push_back(o);
+      kind.push_back(k);
+    }
+  }
+  if (p.dim.empty()) {
+    p.dim.push_back(1);
+    kind.push_back(3);
+  }
+  const size_t n = p.dim.size();
+  p.sa.assign(n, 0);
+  p.sb.assign(n, 0);
+  int64_t ca = 1, cb = 1;
+  for (size_t d = n; d-- > 0;) {
+    if (kind[d] & 1) p.sa[d] = ca, ca *= p.dim[d];
+    if (kind[d] & 2) p.sb[d] = cb, cb *= p.dim[d];
+    p.total *= p.dim[d];
+  }
+  return p;
+}
+
+// Each thread takes one contiguous slice of the output and walks it row by row (an
+// odometer over the outer dims), so same-shape, scalar and row broadcasts all reduce to
+// long vectorised inner runs.
+template <class F>
+void binary_exec(F f, const Bcast& p, const float* a, const float* b, float* o) {
+  if (p.total == 0) return;
+  const int r = static_cast<int>(p.dim.size());
+  const int64_t inner = p.dim[r - 1];
+  const bool isa = p.sa[r - 1] != 0, isb = p.sb[r - 1] != 0;
+  const int64_t nch = chunks_for(p.total);
+#pragma omp parallel for if (nch > 1) schedule(static, 1)
+  for (int64_t c = 0; c < nch; c++) {
+    int64_t pos = p.total * c / nch;
+    const int64_t end = p.total * (c + 1) / nch;
+    int64_t col = pos % inner, rem = pos / inner, ao = 0, bo = 0;
+    std::vector<int64_t> idx(r, 0);
+    for (int d = r - 2; d >= 0; d--) {
+      idx[d] = rem % p.dim[d];
+      rem /= p.dim[d];
+      ao += idx[d] * p.sa[d];
+      bo += idx[d] * p.sb[d];
+    }
+    while (pos < end) {
+      const int64_t n = std::min(inner - col, end - pos);
+      bin_run(f, a + ao + (isa ? col : 0), isa, b + bo + (isb ? col : 0), isb, o + pos, n);
+      pos += n;
+      col = 0;
+      for (int d = r - 2; d >= 0; d--) {
+        ao += p.sa[d];
+        bo += p.sb[d];
+        if (++idx[d] < p.dim[d]) break;
+        ao -= p.sa[d] * p.dim[d];
+        bo -= p.sb[d] * p.dim[d];
+        idx[d] = 0;
+      }
+    }
+  }
+}
+
+// binary(op, a, aShape, b, bShape, out): out has the broadcast shape of a and b.
+Napi::Value Binary(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  int op = info[0].As<Napi::Number>().Int32Value();
+  auto as = shape_arg(info[2], "binary aShape"), bs = shape_arg(info[4], "binary bShape");
+  Bcast p = broadcast_plan(env, as, bs);
+  const float *a = f32(info[1], "binary a"), *b = f32(info[3], "binary b");
+  float* o = f32(info[5], "binary out");
+  check_len(env, info[1], numel(as), "binary a");
+  check_len(env, info[3], numel(bs), "binary b");
+  check_len(env, info[5], p.total, "binary out");
+  with_binop(op, [&](auto f) { binary_exec(f, p, a, b, o); });
+  return env.Undefined();
+}
+
+// Unary ops, with tfjs's cpu semantics: Relu/Relu6/Step keep NaN, Step gives alpha for
+// x <= 0, LeakyRelu is x < 0 ? alpha*x : x, Elu uses exp(x)-1 like the cpu kernel.
+enum UnOp { U_RELU, U_RELU6, U_STEP, U_NEG, U_SQUARE, U_SQRT, U_RSQRT, U_EXP, U_LOG, U_ABS,
+            U_SIGMOID, U_TANH, U_RECIPROCAL, U_LEAKY_RELU, U_ELU };
+
+template <class F>
+void unary_exec(F f, const float* __restrict x, float* __restrict y, int64_t n) {
+  const int64_t nch = chunks_for(n);
+#pragma omp parallel for if (nch > 1) schedule(static, 1)
+  for (int64_t c = 0; c < nch; c++) {
+    const int64_t lo = n * c / nch, hi = n * (c + 1) / nch;
+    for (int64_t i = lo; i < hi; i++) y[i] = f(x[i]);
+  }
+}
+
+// unary(op, x, out, alpha)
+Napi::Value Unary(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  int op = info[0].As<Napi::Number>().Int32Value();
+  const float* x = f32(info[1], "unary x");
+  float* y = f32(info[2], "unary out");
+  const size_t n = f32len(info[1]);
+  check_len(env, info[2], n, "unary out");
+  const float al = info[3].As<Napi::Number>().FloatValue();
+  auto run = [&](auto f) { unary_exec(f, x, y, static_cast<int64_t>(n)); };
+  switch (op) {
+    case U_RELU: run([](float v) { return v != v ? v : v > 0 ? v : 0.f; }); break;
+    case U_RELU6: run([](float v) { return v != v ? v : v > 6 ? 6.f : v > 0 ? v : 0.f; }); break;
+    case U_STEP: run([al](float v) { return v != v ? v : v > 0 ? 1.f : al; }); break;
+    case U_NEG: run([](float v) { return -v; }); break;
+    case U_SQUARE: run([](float v) { return v * v; }); break;
+    case U_SQRT: run([](float v) { return std::sqrt(v); }); break;
+    // In double, as tfjs computes 1 / Math.sqrt(x): float would round twice.
+    case U_RSQRT: run([](float v) { return static_cast<float>(1.0 / std::sqrt(static_cast<double>(v))); }); break;
+    case U_EXP: run([](float v) { return std::exp(v); }); break;
+    case U_LOG: run([](float v) { return std::log(v); }); break;
+    case U_ABS: run([](float v) { return std::fabs(v); }); break;
+    case U_SIGMOID: run([](float v) { return 1.f / (1.f + std::exp(-v)); }); break;
+    case U_TANH: run([](float v) { return std::tanh(v); }); break;
+    case U_RECIPROCAL: run([](float v) { return 1.f / v; }); break;
+    case U_LEAKY_RELU: run([al](float v) { return v < 0 ? al * v : v; }); break;
+    // In double: exp(x) - 1 in float loses most digits for small |x|.
+    case U_ELU: run([](float v) { return v >= 0 ? v : static_cast<float>(std::exp(static_cast<double>(v)) - 1.0); }); break;
+    default: throw std::runtime_error("unary: unknown op code " + std::to_string(op));
+  }
+  return env.Undefined();
+}
+
+// Reductions over the middle dim of [outer, reduce, inner] (the caller collapses the
+// axes). Sums accumulate in double: a float running sum over 10^5+ terms drifts by
+// ~1e-4 relative, and double costs nothing extra in a memory-bound loop. Max/Min keep
+// tfjs's rule that any NaN wins.
+enum RedOp { R_SUM, R_MEAN, R_MAX, R_MIN };
+
+struct SumR {
+  static double step(double acc, float v) { return acc + v; }
+  static double merge(double a, double b) { return a + b; }
+};
+struct MaxR {
+  static double step(double acc, double v) { return (v != v || v > acc) ? v : acc; }
+  static double merge(double a, double b) { return step(a, b); }
+};
+struct MinR {
+  static double step(double acc, double v) { return (v != v || v < acc) ? v : acc; }
+  static double merge(double a, double b) { return step(a, b); }
+};
+
+// acc[i - i0] = reduction of rows [r0, r1) of x (row length `inner`), columns [i0, i1).
+template <class R>
+void reduce_rows(const float* x, int64_t r0, int64_t r1, int64_t inner, int64_t i0, int64_t i1, double* acc) {
+  if (inner == 1) {
+    if constexpr (std::is_same_v<R, SumR>) {
+      double s = 0;
+#pragma omp simd reduction(+ : s)
+      for (int64_t r = r0; r < r1; r++) s += x[r];
+      acc[0] = s;
+    } else {
+      double m = x[r0];
+      for (int64_t r = r0 + 1; r < r1; r++) m = R::step(m, x[r]);
+      acc[0] = m;
+    }
+    return;
+  }
+  const int64_t w = i1 - i0;
+  const float* row = x + r0 * inner + i0;
+  for (int64_t i = 0; i < w; i++) acc[i] = row[i];
+  for (int64_t r = r0 + 1; r < r1; r++) {
+    row = x + r * inner + i0;
+    for (int64_t i = 0; i < w; i++) acc[i] = R::step(acc[i], row[i]);
+  }
+}
+
+template <class R>
+void reduce_exec(const float* x, int64_t outer, int64_t red, int64_t inner, float* out, double div) {
+  const int64_t total = outer * red * inner;
+  const int64_t T = chunks_for(total);
+  // With fewer output blocks than threads (a reduction over all of N,H,W has outer == 1),
+  // also split the inner dim when it is wide, else the reduced dim with partial results.
+  int64_t split_r = 1, split_i = 1;
+  if (T > 1 && outer < T) {
+    const int64_t want = (T + outer - 1) / outer;
+    if (inner >= want * 512) split_i = want;
+    else split_r = std::min(red, want);
+  }
+  const int64_t tasks = outer * split_r * split_i;
+  std::vector<double> part(split_r > 1 ? outer * split_r * inner : 0);
+#pragma omp parallel if (T > 1)
+  {
+    std::vector<double> acc(split_r > 1 ? 0 : inner);
+#pragma omp for schedule(static)
+    for (int64_t t = 0; t < tasks; t++) {
+      const int64_t o = t / (split_r * split_i), s = (t / split_i) % split_r, ib = t % split_i;
+      const int64_t r0 = red * s / split_r, r1 = red * (s + 1) / split_r;
+      const int64_t i0 = inner * ib / split_i, i1 = inner * (ib + 1) / split_i;
+      const float* base = x + o * red * inner;
+      if (split_r > 1) {
+        reduce_rows<R>(base, r0, r1, inner, i0, i1, &part[(o * split_r + s) * inner + i0]);
+      } else {
+        reduce_rows<R>(base, r0, r1, inner, i0, i1, acc.data());
+        for (int64_t i = i0; i < i1; i++) out[o * inner + i] = static_cast<float>(acc[i - i0] / div);
+      }
+    }
+  }
+  if (split_r > 1) {
+    for (int64_t o = 0; o < outer; o++)
+      for (int64_t i = 0; i < inner; i++) {
+        double v = part[o * split_r * inner + i];
+        for (int64_t s = 1; s < split_r; s++) v = R::merge(v, part[(o * split_r + s) * inner + i]);
+        out[o * inner + i] = static_cast<float>(v / div);
+      }
+  }
+}
+
+// reduce(op, x, outer, reduce, inner, out): out has outer*inner floats.
+Napi::Value Reduce(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  int op = info[0].As<Napi::Number>().Int32Value();
+  const int64_t outer = info[2].As<Napi::Number>().Int64Value(), red = info[3].As<Napi::Number>().Int64Value(),
+                inner = info[4].As<Napi::Number>().Int64Value();
+  if (outer < 0 || red < 1 || inner < 0)
+    throw Napi::RangeError::New(env, "reduce: bad geometry [" + std::to_string(outer) + "," + std::to_string(red) +
+                                         "," + std::to_string(inner) + "] (empty reductions stay on the cpu kernel)");
+  const float* x = f32(info[1], "reduce x");
+  float* o = f32(info[5], "reduce out");
+  check_len(env, info[1], outer * red * inner, "reduce x");
+  check_len(env, info[5], outer * inner, "reduce out");
+  switch (op) {
+    case R_SUM: reduce_exec<SumR>(x, outer, red, inner, o, 1.0); break;
+    case R_MEAN: reduce_exec<SumR>(x, outer, red, inner, o, static_cast<double>(red)); break;
+    case R_MAX: reduce_exec<MaxR>(x, outer, red, inner, o, 1.0); break;
+    case R_MIN: reduce_exec<MinR>(x, outer, red, inner, o, 1.0); break;
+    default: throw std::runtime_error("reduce: unknown op code " + std::to_string(op));
+  }
+  return env.Undefined();
+}
+
+// tile(x, xShape, reps, out). Dims are collapsed first: (x_d, rep_d) pairs with rep 1
+// extend their left neighbour, so tiling [1,1,1,C] by [N,H,W,1] is one dim (C, N*H*W).
+Napi::Value Tile(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto xs = shape_arg(info[1], "tile xShape"), reps = shape_arg(info[2], "tile reps");
+  if (xs.size() != reps.size())
+    throw Napi::RangeError::New(env, "tile: reps " + shape_str(reps) + " do not match the rank of " + shape_str(xs));
+  const float* x = f32(info[0], "tile x");
+  float* o = f32(info[3], "tile out");
+  check_len(env, info[0], numel(xs), "tile x");
+  std::vector<int64_t> xd, rp;
+  for (size_t d = 0; d < xs.size(); d++) {
+    if (xs[d] == 1 && reps[d] == 1) continue;
+    if (!xd.empty() && reps[d] == 1) {
+      xd.back() *= xs[d];
+    } else if (!xd.empty() && xd.back() == 1 && xs[d] == 1) {
+      rp.back() *= reps[d];
+    } else {
+      xd.push_back(xs[d]);
+      rp.push_back(reps[d]);
+    }
+  }
+  if (xd.empty()) xd.push_back(1), rp.push_back(1);
+  const int r = static_cast<int>(xd.size());
+  std::vector<int64_t> od(r), xstride(r);
+  int64_t total = 1, xs_acc = 1;
+  for (int d = r - 1; d >= 0; d--) {
+    od[d] = xd[d] * rp[d];
+    total *= od[d];
+    xstride[d] = xs_acc;
+    xs_acc *= xd[d];
+  }
+  check_len(env, info[3], total, "tile out");
+  if (total == 0) return env.Undefined();
+  const int64_t rowlen = od[r - 1], xrow = xd[r - 1];
+  const int64_t nch = chunks_for(total);
+#pragma omp parallel for if (nch > 1) schedule(static, 1)
+  for (int64_t c = 0; c < nch; c++) {
+    int64_t pos = total * c / nch;
+    const int64_t end = total * (c + 1) / nch;
+    while (pos < end) {
+      int64_t rem = pos / rowlen, xoff = 0;
+      for (int d = r - 2; d >= 0; d--) {
+        xoff += (rem % od[d]) % xd[d] * xstride[d];
+        rem /= od[d];
+      }
+      const float* src = x + xoff;
+      const int64_t row_end = std::min(end, (pos / rowlen + 1) * rowlen);
+      if (xrow == 1) {
+        std::fill(o + pos, o + row_end, *src);
+        pos = row_end;
+      }
+      while (pos < row_end) {
+        const int64_t k = (pos % rowlen) % xrow, n = std::min(xrow - k, row_end - pos);
+        std::memcpy(o + pos, src + k, n * sizeof(float));
+        pos += n;
+      }
+    }
+  }
+  return env.Undefined();
+}
+
+// batchNorm(x, mean, variance, scale|null, offset|null, out, eps). Parameters hold L or 1
+// values and are applied per position modulo L, as the cpu kernel does (L divides x).
+Napi::Value BatchNorm(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const float* x = f32(info[0], "batchNorm x");
+  float* o = f32(info[5], "batchNorm out");
+  const int64_t n = f32len(info[0]);
+  check_len(env, info[5], n, "batchNorm out");
+  const Napi::Value params[4] = {info[1], info[2], info[3], info[4]};
+  static const char* names[4] = {"batchNorm mean", "batchNorm variance", "batchNorm scale", "batchNorm offset"};
+  const float defaults[4] = {0.f, 1.f, 1.f, 0.f};
+  int64_t L = 1;
+  for (int k = 0; k < 4; k++)
+    if (!params[k].IsNull() && !params[k].IsUndefined()) L = std::max<int64_t>(L, f32len(params[k]));
+  const float* pv[4];
+  int64_t plen[4];
+  for (int k = 0; k < 4; k++) {
+    bool given = !params[k].IsNull() && !params[k].IsUndefined();
+    pv[k] = given ? f32(params[k], names[k]) : &defaults[k];
+    plen[k] = given ? static_cast<int64_t>(f32len(params[k])) : 1;
+    if (plen[k] != 1 && plen[k] != L)
+      throw Napi::RangeError::New(env, std::string(names[k]) + ": has " + std::to_string(plen[k]) +
+                                           " values, expected 1 or " + std::to_string(L));
+  }
+  if (n % L != 0)
+    throw Napi::RangeError::New(env, "batchNorm: x has " + std::to_string(n) + " values, not a multiple of " + std::to_string(L));
+  const double eps = info[6].As<Napi::Number>().DoubleValue();
+  // Per channel: out = (x - mean) * k + offset with k = scale / sqrt(var + eps) in double.
+  std::vector<float> m(L), kk(L), off(L);
+  for (int64_t c = 0; c < L; c++) {
+    auto at = [&](int k) { return pv[k][plen[k] == 1 ? 0 : c]; };
+    m[c] = at(0);
+    kk[c] = static_cast<float>(at(2) / std::sqrt(static_cast<double>(at(1)) + eps));
+    off[c] = at(3);
+  }
+  const int64_t rows = n / std::max<int64_t>(L, 1);
+  const int64_t nch = chunks_for(n);
+#pragma omp parallel for if (nch > 1) schedule(static, 1)
+  for (int64_t c = 0; c < nch; c++) {
+    const int64_t lo = rows * c / nch, hi = rows * (c + 1) / nch;
+    for (int64_t r = lo; r < hi; r++) {
+      const float* xr = x + r * L;
+      float* orow = o + r * L;
+      for (int64_t j = 0; j < L; j++) orow[j] = (xr[j] - m[j]) * kk[j] + off[j];
+    }
+  }
+  return env.Undefined();
+}
+
+// ---------------------------------------------------------------- pooling (NHWC)
+// Signature (12 ints): n h w c fh fw oh ow sh sw pt pl. Semantics follow tfjs's cpu
+// kernels exactly (first strictly-greater maximum wins; average over the valid window;
+// AvgPoolGrad divides by the full window size, as tfjs does).
+struct Pool {
+  int64_t n, h, w, c, fh, fw, oh, ow, sh, sw, pt, pl;
+  explicit Pool(const std::vector<int64_t>& s)
+      : n(s[0]), h(s[1]), w(s[2]), c(s[3]), fh(s[4]), fw(s[5]), oh(s[6]), ow(s[7]), sh(s[8]),
+        sw(s[9]), pt(s[10]), pl(s[11]) {}
+};
+
+// pool2dForward(x, y, sig, isMax)
+Napi::Value Pool2dForward(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  Pool p(ints(info[2], 12, "pool2dForward sig"));
+  bool is_max = info[3].As<Napi::Boolean>().Value();
+  check_len(env, info[0], p.n * p.h * p.w * p.c, "pool2dForward x");
+  check_len(env, info[1], p.n * p.oh * p.ow * p.c, "pool2dForward y");
+  const float* x = f32(info[0], "x");
+  float* y = f32(info[1], "y");
+#pragma omp parallel for collapse(2) schedule(static) if (p.n * p.oh * p.ow * p.c > 32768)
+  for (int64_t b = 0; b < p.n; b++)
+    for (int64_t oy = 0; oy < p.oh; oy++) {
+      std::vector<float> acc(p.c);
+      const int64_t y0 = std::max<int64_t>(0, oy * p.sh - p.pt), y1 = std::min(p.h, oy * p.sh - p.pt + p.fh);
+      for (int64_t ox = 0; ox < p.ow; ox++) {
+        const int64_t x0 = std::max<int64_t>(0, ox * p.sw - p.pl), x1 = std::min(p.w, ox * p.sw - p.pl + p.fw);
+        std::fill(acc.begin(), acc.end(), is_max ? -INFINITY : 0.f);
+        for (int64_t iy = y0; iy < y1; iy++)
+          for (int64_t ix = x0; ix < x1; ix++) {
+            const float* px = x + ((b * p.h + iy) * p.w + ix) * p.c;
+            if (is_max)
+              for (int64_t j = 0; j < p.c; j++) acc[j] = px[j] > acc[j] ? px[j] : acc[j];
+            else
+              for (int64_t j = 0; j < p.c; j++) acc[j] += px[j];
+          }
+        float* py = y + ((b * p.oh + oy) * p.ow + ox) * p.c;
+        const float inv = 1.f / float((y1 - y0) * (x1 - x0));
+        for (int64_t j = 0; j < p.c; j++) py[j] = is_max ? acc[j] : acc[j] * inv;
+      }
+    }
+  return env.Undefined();
+}
+
+// pool2dBackward(dy, x, dx, sig, isMax): dx must be zero-filled by the caller.
+Napi::Value Pool2dBackward(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  Pool p(ints(info[3], 12, "pool2dBackward sig"));
+  bool is_max = info[4].As<Napi::Boolean>().Value();
+  check_len(env, info[0], p.n * p.oh * p.ow * p.c, "pool2dBackward dy");
+  check_len(env, info[2], p.n * p.h * p.w * p.c, "pool2dBackward dx");
+  if (is_max) check_len(env, info[1], p.n * p.h * p.w * p.c, "pool2dBackward x");
+  const float* dy = f32(info[0], "dy");
+  const float* x = is_max ? f32(info[1], "x") : nullptr;
+  float* dx = f32(info[2], "dx");
+  const float inv = 1.f / float(p.fh * p.fw);
+  // One batch item per iteration: windows of different items never overlap, so no races.
+#pragma omp parallel for schedule(static) if (p.n * p.h * p.w * p.c > 32768)
+  for (int64_t b = 0; b < p.n; b++) {
+    std::vector<float> best(p.c);
+    std::vector<int64_t> at(p.c);
+    for (int64_t oy = 0; oy < p.oh; oy++) {
+      const int64_t y0 = std::max<int64_t>(0, oy * p.sh - p.pt), y1 = std::min(p.h, oy * p.sh - p.pt + p.fh);
+      for (int64_t ox = 0; ox < p.ow; ox++) {
+        const int64_t x0 = std::max<int64_t>(0, ox * p.sw - p.pl), x1 = std::min(p.w, ox * p.sw - p.pl + p.fw);
+        const float* g = dy + ((b * p.oh + oy) * p.ow + ox) * p.c;
+        if (is_max) {
+          std::fill(best.begin(), best.end(), -INFINITY);
+          std::fill(at.begin(), at.end(), -1);
+          for (int64_t iy = y0; iy < y1; iy++)
+            for (int64_t ix = x0; ix < x1; ix++) {
+              const int64_t off = ((b * p.h + iy) * p.w + ix) * p.c;
+              for (int64_t j = 0; j < p.c; j++)
+                if (x[off + j] > best[j]) { best[j] = x[off + j]; at[j] = off + j; }
+            }
+          for (int64_t j = 0; j < p.c; j++)
+            if (at[j] >= 0) dx[at[j]] += g[j];
+        } else {
+          for (int64_t iy = y0; iy < y1; iy++)
+            for (int64_t ix = x0; ix < x1; ix++) {
+              float* d = dx + ((b * p.h + iy) * p.w + ix) * p.c;
+              for (int64_t j = 0; j < p.c; j++) d[j] += g[j] * inv;
+            }
+        }
+      }
+    }
+  }
+  return env.Undefined();
+}
+
+// ---------------------------------------------------------------- batch norm (training)
+// x is [rows, c] (NHWC flattened). Statistics are accumulated per thread in blocks of
+// float rows folded into double, which keeps a 2M-row reduction accurate to ~1e-7.
+template <typename RowFn>
+void channel_sums(int64_t rows, int64_t c, int nacc, double* out, RowFn row) {
+  std::fill(out, out + nacc * c, 0.0);
+#pragma omp parallel if (rows * c > 32768)
+  {
+    std::vector<double> mine(nacc * c, 0.0);
+    std::vector<float> blk(nacc * c);
+    const int64_t B = 64;
+#pragma omp for schedule(static)
+    for (int64_t r0 = 0; r0 < rows; r0 += B) {
+      std::fill(blk.begin(), blk.end(), 0.f);
+      for (int64_t r = r0; r < std::min(rows, r0 + B); r++) row(r, blk.data());
+      for (int64_t j = 0; j < nacc * c; j++) mine[j] += blk[j];
+    }
+#pragma omp critical
+    for (int64_t j = 0; j < nacc * c; j++) out[j] += mine[j];
+  }
+}
+
+// batchNormForward(x, gamma, beta, y, mean, variance, rows, c, eps)
+Napi::Value BatchNormForward(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const int64_t rows = info[6].As<Napi::Number>().Int64Value(), c = info[7].As<Napi::Number>().Int64Value();
+  const float eps = info[8].As<Napi::Number>().FloatValue();
+  check_len(env, info[0], rows * c, "batchNormForward x");
+  check_len(env, info[3], rows * c, "batchNormForward y");
+  for (int i : {1, 2, 4, 5}) check_len(env, info[i], c, "batchNormForward per-channel array");
+  const float *x = f32(info[0], "x"), *gamma = f32(info[1], "gamma"), *beta = f32(info[2], "beta");
+  float *y = f32(info[3], "y"), *mean = f32(info[4], "mean"), *var = f32(info[5], "variance");
+  std::vector<double> s(c);
+  channel_sums(rows, c, 1, s.data(), [&](int64_t r, float* acc) {
+    const float* px = x + r * c;
+    for (int64_t j = 0; j < c; j++) acc[j] += px[j];
+  });
+  std::vector<float> m(c);
+  for (int64_t j = 0; j < c; j++) m[j] = mean[j] = float(s[j] / rows);
+  channel_sums(rows, c, 1, s.data(), [&](int64_t r, float* acc) {
+    const float* px = x + r * c;
+    for (int64_t j = 0; j < c; j++) { const float d = px[j] - m[j]; acc[j] += d * d; }
+  });
+  std::vector<float> scale(c), shift(c);
+  for (int64_t j = 0; j < c; j++) {
+    var[j] = float(s[j] / rows);
+    scale[j] = float(gamma[j] / std::sqrt(double(var[j]) + eps));
+    shift[j] = beta[j] - m[j] * scale[j];
+  }
+#pragma omp parallel for schedule(static) if (rows * c > 32768)
+  for (int64_t r = 0; r < rows; r++) {
+    const float* px = x + r * c;
+    float* py = y + r * c;
+    for (int64_t j = 0; j < c; j++) py[j] = px[j] * scale[j] + shift[j];
+  }
+  return env.Undefined();
+}
+
+// batchNormBackward(dy, x, gamma, mean, variance, dx, dgamma, dbeta, rows, c, eps)
+Napi::Value BatchNormBackward(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const int64_t rows = info[8].As<Napi::Number>().Int64Value(), c = info[9].As<Napi::Number>().Int64Value();
+  const float eps = info[10].As<Napi::Number>().FloatValue();
+  for (int i : {0, 1, 5}) check_len(env, info[i], rows * c, "batchNormBackward [rows, c] array");
+  for (int i : {2, 3, 4, 6, 7}) check_len(env, info[i], c, "batchNormBackward per-channel array");
+  const float *dy = f32(info[0], "dy"), *x = f32(info[1], "x"), *gamma = f32(info[2], "gamma");
+  const float *mean = f32(info[3], "mean"), *var = f32(info[4], "variance");
+  float *dx = f32(info[5], "dx"), *dgamma = f32(info[6], "dgamma"), *dbeta = f32(info[7], "dbeta");
+  std::vector<double> s(2 * c);
+  channel_sums(rows, c, 2, s.data(), [&](int64_t r, float* acc) {
+    const float *g = dy + r * c, *px = x + r * c;
+    for (int64_t j = 0; j < c; j++) { acc[j] += g[j]; acc[c + j] += g[j] * (px[j] - mean[j]); }
+  });
+  std::vector<float> a(c), b(c), k(c);
+  for (int64_t j = 0; j < c; j++) {
+    const double inv = 1.0 / std::sqrt(double(var[j]) + eps);
+    dbeta[j] = float(s[j]);
+    dgamma[j] = float(s[c + j] * inv);
+    a[j] = float(gamma[j] * inv);
+    const double kk = gamma[j] * inv * inv * inv * s[c + j] / rows;
+    k[j] = float(kk);
+    b[j] = float(gamma[j] * inv * s[j] / rows - kk * mean[j]);
+  }
+#pragma omp parallel for schedule(static) if (rows * c > 32768)
+  for (int64_t r = 0; r < rows; r++) {
+    const float *g = dy + r * c, *px = x + r * c;
+    float* d = dx + r * c;
+    for (int64_t j = 0; j < c; j++) d[j] = a[j] * g[j] - b[j] - k[j] * px[j];
+  }
+  return env.Undefined();
+}
+
+
+// preluGrad(dy, x, alpha, dx, dalpha, rows, c): x, dy, dx are [rows, c]; alpha has c
+// values (per channel) or 1 (shared). Matches tfjs's Prelu gradient:
+// dx = x > 0 ? dy : alpha*dy;  dalpha = sum over positions of (x > 0 ? 0 : dy*x).
+Napi::Value PreluGrad(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const int64_t rows = info[5].As<Napi::Number>().Int64Value(), c = info[6].As<Napi::Number>().Int64Value();
+  for (int i : {0, 1, 3}) check_len(env, info[i], rows * c, "preluGrad [rows, c] array");
+  const int64_t alen = f32len(info[2]);
+  if (alen != c && alen != 1)
+    throw Napi::RangeError::New(env, "preluGrad: alpha must have 1 or " + std::to_string(c) + " values, got " + std::to_string(alen));
+  check_len(env, info[4], alen, "preluGrad dalpha");
+  const float *dy = f32(info[0], "dy"), *x = f32(info[1], "x"), *alpha = f32(info[2], "alpha");
+  float *dx = f32(info[3], "dx"), *dalpha = f32(info[4], "dalpha");
+  std::vector<float> al(c);
+  for (int64_t j = 0; j < c; j++) al[j] = alpha[alen == 1 ? 0 : j];
+#pragma omp parallel for schedule(static) if (rows * c > 32768)
+  for (int64_t r = 0; r < rows; r++) {
+    const float *g = dy + r * c, *px = x + r * c;
+    float* d = dx + r * c;
+    for (int64_t j = 0; j < c; j++) d[j] = px[j] > 0 ? g[j] : al[j] * g[j];
+  }
+  std::vector<double> s(c);
+  channel_sums(rows, c, 1, s.data(), [&](int64_t r, float* acc) {
+    const float *g = dy + r * c, *px = x + r * c;
+    for (int64_t j = 0; j < c; j++) acc[j] += px[j] > 0 ? 0.f : g[j] * px[j];
+  });
+  if (alen == 1) {
+    double t = 0;
+    for (int64_t j = 0; j < c; j++) t += s[j];
+    dalpha[0] = float(t);
+  } else {
+    for (int64_t j = 0; j < c; j++) dalpha[j] = float(s[j]);
+  }
+  return env.Undefined();
+}
+
 // ---------------------------------------------------------------- housekeeping
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   int n = info[0].As<Napi::Number>().Int32Value();
@@ -361,10 +1035,24 @@ Napi::Value guarded(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  if (!getenv("MIMO_NO_MALLOPT")) {
+    mallopt(M_MMAP_MAX, 0);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  }
   exports.Set("conv2dForward", Napi::Function::New<guarded<Conv2dForward>>(env));
   exports.Set("conv2dBackwardData", Napi::Function::New<guarded<Conv2dBackwardData>>(env));
   exports.Set("conv2dBackwardWeights", Napi::Function::New<guarded<Conv2dBackwardWeights>>(env));
   exports.Set("matmul", Napi::Function::New<guarded<Matmul>>(env));
+  exports.Set("binary", Napi::Function::New<guarded<Binary>>(env));
+  exports.Set("unary", Napi::Function::New<guarded<Unary>>(env));
+  exports.Set("reduce", Napi::Function::New<guarded<Reduce>>(env));
+  exports.Set("tile", Napi::Function::New<guarded<Tile>>(env));
+  exports.Set("batchNorm", Napi::Function::New<guarded<BatchNorm>>(env));
+  exports.Set("preluGrad", Napi::Function::New<guarded<PreluGrad>>(env));
+  exports.Set("pool2dForward", Napi::Function::New<guarded<Pool2dForward>>(env));
+  exports.Set("pool2dBackward", Napi::Function::New<guarded<Pool2dBackward>>(env));
+  exports.Set("batchNormForward", Napi::Function::New<guarded<BatchNormForward>>(env));
+  exports.Set("batchNormBackward", Napi::Function::New<guarded<BatchNormBackward>>(env));
   exports.Set("setNumThreads", Napi::Function::New<guarded<SetNumThreads>>(env));
   exports.Set("getNumThreads", Napi::Function::New<guarded<GetNumThreads>>(env));
   exports.Set("convImplInfo", Napi::Function::New<guarded<ConvImplInfo>>(env));

@@ -18,6 +18,29 @@ export interface NativeAddon {
   /** c = act(a @ b + bias); sig = [batchA, batchB, batchOut, M, K, N, transA, transB]. */
   matmul(a: Float32Array, b: Float32Array, bias: Float32Array | null, c: Float32Array,
     sig: Int32Array, act: number, alpha: number): void;
+  /** out = op(a, b) with NumPy broadcasting; op is a BINARY_OP code; shapes are the operands' dims. */
+  binary(op: number, a: Float32Array, aShape: Int32Array, b: Float32Array, bShape: Int32Array, out: Float32Array): void;
+  /** out = op(x) elementwise; op is a UNARY_OP code; alpha feeds Step and LeakyRelu. */
+  unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
+  /** Reduces the middle dim of x viewed as [outer, reduce, inner] into out ([outer, inner]); op is a REDUCE_OP code. */
+  reduce(op: number, x: Float32Array, outer: number, reduce: number, inner: number, out: Float32Array): void;
+  /** out = x repeated reps[d] times along each dim d. */
+  tile(x: Float32Array, xShape: Int32Array, reps: Int32Array, out: Float32Array): void;
+  /** tfjs FusedBatchNorm: each parameter holds 1 or L values, applied per position modulo L. */
+  batchNorm(x: Float32Array, mean: Float32Array, variance: Float32Array, scale: Float32Array | null,
+    offset: Float32Array | null, out: Float32Array, varianceEpsilon: number): void;
+  /** Prelu gradient over [rows, c]; alpha and dalpha hold c values or 1. */
+  preluGrad(dy: Float32Array, x: Float32Array, alpha: Float32Array, dx: Float32Array, dalpha: Float32Array, rows: number, c: number): void;
+  /** 2-D max/avg pooling, NHWC; sig = [n,h,w,c, fh,fw, oh,ow, sh,sw, pt,pl]. */
+  pool2dForward(x: Float32Array, y: Float32Array, sig: Int32Array, isMax: boolean): void;
+  /** Gradient of pool2dForward into a zero-filled dx; x is needed for max pooling only. */
+  pool2dBackward(dy: Float32Array, x: Float32Array | null, dx: Float32Array, sig: Int32Array, isMax: boolean): void;
+  /** Training batch norm over x viewed as [rows, c]: y, batch mean and biased variance. */
+  batchNormForward(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array,
+    mean: Float32Array, variance: Float32Array, rows: number, c: number, eps: number): void;
+  /** Its gradient: dx, dgamma, dbeta. */
+  batchNormBackward(dy: Float32Array, x: Float32Array, gamma: Float32Array, mean: Float32Array, variance: Float32Array,
+    dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, rows: number, c: number, eps: number): void;
   setNumThreads(n: number): void;
   getNumThreads(): number;
   convImplInfo(sig: Int32Array): string;

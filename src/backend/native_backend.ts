@@ -1,12 +1,17 @@
 /**
  * The `native` tfjs backend: the cpu backend's storage and all of its kernels, with
- * the hot ones (convolutions, matmuls) replaced by oneDNN kernels from the addon.
+ * the hot ones replaced by the addon's: convolutions and matmuls on oneDNN, and
+ * float32 elementwise ops, reductions, Tile, FusedBatchNorm and pooling on OpenMP loops.
  */
 import * as tf from '@tensorflow/tfjs';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from './addon.js';
+import { makeActivationGradKernels, registerActivationGrads } from './activation_grads.js';
 import { makeConvKernels } from './conv_kernels.js';
+import { makeElementwiseKernels } from './elementwise_kernels.js';
 import { makeMatmulKernels } from './matmul_kernels.js';
+import { makePoolKernels } from './pool_kernels.js';
+import { makeReduceKernels } from './reduce_kernels.js';
 
 export const NATIVE_BACKEND = 'native';
 
@@ -25,16 +30,20 @@ export function silenceNodeHint(backend: unknown): void {
 
 let registered = false;
 
-/** Registers `native` (idempotent). Returns the names of the kernels oneDNN serves. */
+/** Registers `native` (idempotent). Returns the names of the kernels the addon serves. */
 export function registerNativeBackend(addon: NativeAddon, priority = 3): string[] {
-  const overrides = [...makeConvKernels(addon), ...makeMatmulKernels(addon)];
+  const overrides = [...makeConvKernels(addon), ...makeMatmulKernels(addon),
+    ...makeElementwiseKernels(addon), ...makeReduceKernels(addon), ...makePoolKernels(addon),
+    ...makeActivationGradKernels(addon)];
   if (!registered) {
     tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(), priority);
     const overridden = new Set(overrides.map((k) => k.kernelName));
     for (const k of tf.getKernelsForBackend('cpu')) {
-      if (!overridden.has(k.kernelName)) tf.registerKernel({ ...k, backendName: NATIVE_BACKEND });
+      // Skip kernels an op module already registered for native (e.g. MimoBatchNormTrain).
+      if (!overridden.has(k.kernelName) && !tf.getKernel(k.kernelName, NATIVE_BACKEND)) tf.registerKernel({ ...k, backendName: NATIVE_BACKEND });
     }
     for (const k of overrides) tf.registerKernel(k);
+    registerActivationGrads();
     registered = true;
   }
   return overrides.map((k) => k.kernelName);
