@@ -36,7 +36,7 @@ test('unknown options and commands are usage errors (exit 2) that name the probl
 });
 
 test('every command has --help listing its options', () => {
-  for (const cmd of [['demo'], ['info'], ['bench', 'kernels'], ['bench', 'data'], ['data', 'info']]) {
+  for (const cmd of [['demo'], ['info'], ['bench', 'kernels'], ['bench', 'step'], ['bench', 'data'], ['data', 'info']]) {
     const r = mimo([...cmd, '--help']);
     assert.equal(r.code, 0);
     assert.match(r.stdout, new RegExp(`usage: mimo ${cmd.join(' ')} \\[options\\]`));
@@ -73,4 +73,17 @@ test('bench kernels reports GFLOP/s for the three named workloads', { timeout: 1
   const j = JSON.parse(r.last);
   assert.deepEqual(j.workloads.map((w: { name: string }) => w.name), ['conv3x3_fwd', 'conv3x3_fwd_bwd', 'matmul_1024']);
   for (const w of j.workloads) assert.ok(w.gflops > 0, `${w.name}: ${w.gflops}`);
+});
+
+test('bench step prints the step time and a kernel profile', { timeout: 120000 }, () => {
+  const r = mimo(['bench', 'step', '--json', '--depth', '10', '--width', '1', '--batch', '8', '--size', '8', '--reps', '2', '--profile']);
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(r.last);
+  assert.equal(j.model, 'wrn-10-1');
+  assert.equal(j.flops_per_image, 1563904);
+  assert.ok(j.step_ms > 0);
+  assert.ok(j.kernels.some((k: { name: string }) => k.name === 'Conv2DBackpropFilter'));
+  const bad = mimo(['bench', 'step', '--depth', '0']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--depth must be a whole number >= 1, got 0/);
 });

@@ -4,6 +4,7 @@
  * MIMOConv trainer gives `mimo demo` its real job.
  */
 import * as tf from '@tensorflow/tfjs';
+import { disposeMomentum } from '../util/tf_fixes.js';
 import { evalPipeline, trainPipeline, type ImageDataset } from '../data/index.js';
 
 export interface TinyCnnConfig {
@@ -35,8 +36,10 @@ export interface TinyCnnResult {
 }
 
 function he(shape: number[], fanIn: number, seed: number): tf.Variable {
-  return tf.variable(tf.randomNormal(shape, 0, Math.sqrt(2 / fanIn), 'float32', seed));
+  return tf.tidy(() => tf.variable(tf.randomNormal(shape, 0, Math.sqrt(2 / fanIn), 'float32', seed)));
 }
+
+const zeros = (n: number): tf.Variable => tf.tidy(() => tf.variable(tf.zeros([n])));
 
 /** Trains the tiny CNN; `onStep(i, total, loss)` reports progress. */
 export async function trainTinyCnn(train: ImageDataset, test: ImageDataset, partial: Partial<TinyCnnConfig> = {},
@@ -45,10 +48,10 @@ export async function trainTinyCnn(train: ImageDataset, test: ImageDataset, part
   const [w1, w2, w3] = cfg.widths;
   const c = train.channels;
   const params = {
-    k1: he([3, 3, c, w1], 9 * c, cfg.seed + 1), b1: tf.variable(tf.zeros([w1])),
-    k2: he([3, 3, w1, w2], 9 * w1, cfg.seed + 2), b2: tf.variable(tf.zeros([w2])),
-    k3: he([3, 3, w2, w3], 9 * w2, cfg.seed + 3), b3: tf.variable(tf.zeros([w3])),
-    fc: he([w3, train.numClasses], w3, cfg.seed + 4), fcb: tf.variable(tf.zeros([train.numClasses])),
+    k1: he([3, 3, c, w1], 9 * c, cfg.seed + 1), b1: zeros(w1),
+    k2: he([3, 3, w1, w2], 9 * w1, cfg.seed + 2), b2: zeros(w2),
+    k3: he([3, 3, w2, w3], 9 * w2, cfg.seed + 3), b3: zeros(w3),
+    fc: he([w3, train.numClasses], w3, cfg.seed + 4), fcb: zeros(train.numClasses),
   };
   const forward = (x: tf.Tensor4D): tf.Tensor2D => {
     let h = tf.fused.conv2d({ x, filter: params.k1 as tf.Tensor4D, strides: 1, pad: 'same', bias: params.b1, activation: 'relu' }); // [B,H,W,w1]
@@ -77,7 +80,8 @@ export async function trainTinyCnn(train: ImageDataset, test: ImageDataset, part
       loss.dispose();
       if (!Number.isFinite(l)) throw new Error(`tiny CNN: loss became ${l} at step ${step}; lower --lr`);
       losses.push(l);
-      onStep?.(++step, total, l);
+      step++;
+      onStep?.(step, total, l);
     }
   }
   const seconds = (performance.now() - t0) / 1000;
@@ -89,7 +93,7 @@ export async function trainTinyCnn(train: ImageDataset, test: ImageDataset, part
     seen += b.size;
   }
   tf.dispose(Object.values(params));
-  opt.dispose();
+  disposeMomentum(opt);
   // Ten equal slices of the run (fewer when there are fewer steps).
   const slices = Math.min(10, losses.length);
   const curve = Array.from({ length: slices }, (_, i) => {

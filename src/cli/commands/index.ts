@@ -1,9 +1,10 @@
 import type { Command } from '../command.js';
 import { benchData } from './bench_data.js';
 import { benchKernels } from './bench_kernels.js';
+import { benchStep } from './bench_step.js';
 import { dataInfo } from './data_info.js';
 import { demo } from './demo.js';
 import { info } from './info.js';
 
 /** Every `mimo` subcommand, in the order `mimo --help` lists them. */
-export const COMMANDS: Command[] = [demo, info, benchKernels, benchData, dataInfo];
+export const COMMANDS: Command[] = [demo, info, benchKernels, benchStep, benchData, dataInfo];
