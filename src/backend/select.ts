@@ -64,7 +64,9 @@ export async function initBackend(opts: BackendOptions = {}): Promise<BackendInf
     name = want;
   }
   if (!(await tf.setBackend(name))) throw new Error(`mimonets: backend '${name}' failed to initialise`);
-  if (name === 'cpu') silenceNodeHint(tf.backend());
+  // The cpu backend (used directly, or as the oracle next to native) advertises tfjs-node on first use.
+  const cpu = tf.engine().findBackend('cpu');
+  if (cpu) silenceNodeHint(cpu);
   return {
     backend: name,
     threads: name === NATIVE_BACKEND ? addon!.getNumThreads() : 1,

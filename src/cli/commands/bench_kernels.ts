@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../backend/index.js';
-import { KERNEL_WORKLOADS, runWorkloads, type WorkloadResult } from '../../bench/kernels.js';
+import { convWorkloads, KERNEL_WORKLOADS, matmulWorkload, runWorkloads, type WorkloadResult } from '../../bench/kernels.js';
+
+const CPU_CONV_BATCH = 2;
 import { Progress } from '../progress.js';
 import { BACKEND_OPTS, table, type Command } from '../command.js';
 
@@ -10,7 +12,7 @@ export const benchKernels: Command = {
   options: {
     ...BACKEND_OPTS,
     'min-seconds': { type: 'number', default: 1, help: 'time each workload for at least this long' },
-    'skip-cpu': { type: 'boolean', help: 'do not measure the pure-JS cpu backend (it needs ~30 s)' },
+    'skip-cpu': { type: 'boolean', help: 'do not measure the pure-JS cpu backend (it needs ~30 s; its convolutions run at batch 2)' },
   },
   async run(args) {
     const info = await initBackend({ backend: args.backend as string | undefined, threads: args.threads as number | undefined });
@@ -21,8 +23,9 @@ export const benchKernels: Command = {
     let cpu: WorkloadResult[] | undefined;
     if (compareCpu) {
       await tf.setBackend('cpu');
-      // One call each: the pure-JS kernels take seconds per call.
-      cpu = runWorkloads(workloads, { minSeconds: 0, maxReps: 1, warmup: false, onDone: (r) => bar.tick(1, 'cpu ' + r.name) });
+      // One call each, and the convolutions at batch 2: the pure-JS conv gradients take
+      // about 7 minutes at batch 64. GFLOP/s is a rate, so the rows stay comparable.
+      cpu = runWorkloads([...convWorkloads(CPU_CONV_BATCH), matmulWorkload()], { minSeconds: 0, maxReps: 1, warmup: false, onDone: (r) => bar.tick(1, 'cpu ' + r.name) });
       await tf.setBackend(info.backend);
     }
     bar.finish();
@@ -34,7 +37,7 @@ export const benchKernels: Command = {
         threads: info.threads,
         onednn: info.onednn ?? null,
         workloads: main,
-        ...(cpu ? { cpu: { backend: 'cpu', threads: 1, workloads: cpu } } : {}),
+        ...(cpu ? { cpu: { backend: 'cpu', threads: 1, conv_batch: CPU_CONV_BATCH, workloads: cpu } } : {}),
       },
       text: `backend ${info.backend} (${info.threads} threads${info.onednn ? `, oneDNN ${info.onednn}` : ''})\n` + table(header, rows),
     };
