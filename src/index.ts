@@ -9,5 +9,7 @@
  */
 export * from './backend/index.js';
 export * from './data/index.js';
+export { batchNormTrain, registerBatchNormKernels, type BatchNormTrainResult } from './ops/batch_norm.js';
+export { benchWrnStep, buildWrn, type WrnStepConfig, type WrnStepResult } from './bench/wrn_step.js';
 export { KERNEL_WORKLOADS, convWorkloads, matmulWorkload, runWorkloads, type Workload, type WorkloadResult } from './bench/kernels.js';
 export { trainTinyCnn, TINY_CNN_DEFAULTS, type TinyCnnConfig, type TinyCnnResult } from './train/tiny_cnn.js';

@@ -15,6 +15,8 @@ export interface WrnStepConfig {
   /** Input height and width. */
   size: number;
   classes: number;
+  /** 'fused': batchNormTrain (default); 'composed': tf.moments + tf.batchNorm, as plain tfjs code would. */
+  bn?: 'fused' | 'composed';
 }
 
 export interface KernelTime {
@@ -72,16 +74,21 @@ export function buildWrn(cfg: WrnStepConfig) {
   const fc = tf.tidy(() => tf.variable(tf.randomNormal([cin, cfg.classes], 0, 0.01, 'float32', 99))) as tf.Variable<tf.Rank.R2>;
   vars.push(fc);
   flops += 2 * cin * cfg.classes;
+  const bn = (x: tf.Tensor, g: tf.Tensor1D, b: tf.Tensor1D): tf.Tensor => {
+    if (cfg.bn !== 'composed') return batchNormTrain(x, g, b).y;
+    const m = tf.moments(x, x.shape.slice(0, -1).map((_, i) => i));
+    return tf.batchNorm(x, m.mean, m.variance, b, g, 1e-5);
+  };
   const forward = (x: tf.Tensor4D): tf.Tensor2D => {
     let h = tf.conv2d(x, stem, 1, 'same'); // [B,H,W,16]
     for (const bl of blocks) {
-      const o = tf.relu(batchNormTrain(h, bl.g1, bl.b1).y) as tf.Tensor4D;
+      const o = tf.relu(bn(h, bl.g1, bl.b1)) as tf.Tensor4D;
       const sc = bl.sc ? tf.conv2d(o, bl.sc, bl.stride, 'same') : h;
       let y = tf.conv2d(o, bl.w1, bl.stride, 'same');
-      y = tf.conv2d(tf.relu(batchNormTrain(y, bl.g2, bl.b2).y) as tf.Tensor4D, bl.w2, 1, 'same');
+      y = tf.conv2d(tf.relu(bn(y, bl.g2, bl.b2)) as tf.Tensor4D, bl.w2, 1, 'same');
       h = y.add(sc);
     }
-    const pooled = tf.relu(batchNormTrain(h, gf, bf).y).mean([1, 2]) as tf.Tensor2D; // [B,C]
+    const pooled = tf.relu(bn(h, gf, bf)).mean([1, 2]) as tf.Tensor2D; // [B,C]
     return tf.matMul(pooled, fc);
   };
   return { forward, vars, flopsPerImage: flops };

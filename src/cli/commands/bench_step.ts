@@ -15,19 +15,22 @@ export const benchStep: Command = {
     size: { type: 'number', default: 32, help: 'input height and width' },
     reps: { type: 'number', default: 5, help: 'timed steps (median reported)' },
     profile: { type: 'boolean', help: 'also profile one step: time per kernel' },
+    bn: { type: 'string', default: 'fused', help: 'batch norm: fused (batchNormTrain) or composed (tf.moments + tf.batchNorm)' },
   },
   async run(args) {
     for (const k of ['depth', 'width', 'batch', 'size', 'reps']) {
       const v = args[k] as number;
       if (!Number.isInteger(v) || v < 1) throw new UsageError(`--${k} must be a whole number >= 1, got ${v}`);
     }
+    if (args.bn !== 'fused' && args.bn !== 'composed') throw new UsageError(`--bn must be fused or composed, got '${args.bn}'`);
     const b = await initBackend({ backend: args.backend as string | undefined, threads: args.threads as number | undefined });
     const bar = new Progress(args.reps as number, 'steps', { json: Boolean(args.json) });
     const r = await benchWrnStep({ depth: args.depth as number, width: args.width as number, batch: args.batch as number,
-      size: args.size as number, classes: 10 }, { reps: args.reps as number, profile: Boolean(args.profile), onStep: () => bar.tick() });
+      size: args.size as number, classes: 10, bn: args.bn as 'fused' | 'composed' }, { reps: args.reps as number, profile: Boolean(args.profile), onStep: () => bar.tick() });
     bar.finish();
     const name = `wrn-${r.config.depth}-${r.config.width}`;
-    let text = `${name}, batch ${r.config.batch}, ${r.config.size}x${r.config.size} on ${b.backend} (${b.threads} threads): ` +
+    const bnNote = r.config.bn === 'composed' ? ', composed batch norm' : '';
+    let text = `${name}, batch ${r.config.batch}, ${r.config.size}x${r.config.size} on ${b.backend} (${b.threads} threads${bnNote}): ` +
       `${r.step_ms} ms/step, ${r.images_per_s} images/s, ${r.train_gflops} GFLOP/s (3x forward)`;
     if (r.kernels) {
       const total = r.kernels.reduce((a, k) => a + k.ms, 0) + (r.outside_kernels_ms ?? 0);
