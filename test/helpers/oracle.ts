@@ -45,3 +45,26 @@ export async function compareBackends(what: string, fn: () => tf.Tensor | tf.Ten
   assert.equal(got.length, ref.length);
   for (let i = 0; i < ref.length; i++) assertClose(got[i], ref[i], tol, `${what} output ${i}`);
 }
+
+/**
+ * Checks tf.grads of `loss` against central differences at a few probed coordinates of
+ * each input, on the active backend. `loss` should be a weighted sum of the op's outputs
+ * so that the float32 loss stays well conditioned.
+ */
+export function checkNumericGrads(what: string, loss: (...xs: tf.Tensor[]) => tf.Scalar,
+  inputs: { values: Float32Array; shape: number[] }[], opts: { probes?: number; h?: number; tol?: number } = {}): void {
+  const h = opts.h ?? 1e-2, tol = opts.tol ?? 1e-2, probes = opts.probes ?? 4;
+  const analytic = tf.tidy(() => tf.grads(loss)(inputs.map((i) => tf.tensor(i.values, i.shape))).map((g) => g.dataSync()));
+  const at = (vals: Float32Array[]) => tf.tidy(() => loss(...vals.map((v, i) => tf.tensor(v, inputs[i].shape))).dataSync()[0]);
+  inputs.forEach((inp, k) => {
+    for (let p = 0; p < probes; p++) {
+      const idx = Math.floor(((p + 0.5) / probes) * inp.values.length);
+      const up = inputs.map((i) => i.values.slice()), dn = inputs.map((i) => i.values.slice());
+      up[k][idx] += h;
+      dn[k][idx] -= h;
+      const num = (at(up) - at(dn)) / (2 * h);
+      const got = analytic[k][idx];
+      assert.ok(Math.abs(num - got) <= tol * (1 + Math.abs(num)), `${what}: d/dinput${k}[${idx}] analytic ${got} vs numeric ${num}`);
+    }
+  });
+}

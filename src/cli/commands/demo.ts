@@ -7,7 +7,7 @@ import { BACKEND_OPTS, DATA_OPTS, table, type Command } from '../command.js';
 
 export const demo: Command = {
   path: ['demo'],
-  summary: 'The end-to-end check: kernel throughput, then a small CNN trained on a CIFAR-10 subset and its test accuracy.',
+  summary: 'The end-to-end check: kernel throughput, then a small CNN trained on CIFAR-10 (2 epochs, about a minute) and its test accuracy.',
   options: {
     ...BACKEND_OPTS, ...DATA_OPTS,
     'train-images': { type: 'number', default: 0, help: 'CIFAR-10 training images to use (0: all 50000)' },
