@@ -115,28 +115,50 @@ primitive_attr act_attr(int act, float alpha) {
   return attr;
 }
 
+// Weights moved between the caller's hwio array and the layout a primitive chose: a
+// scratch buffer and a reorder, both made once per cached primitive. `to_prim` reorders
+// the caller's weights in (forward, backward data); the other direction copies a
+// weight gradient out (backward weights).
+struct WeightLayout {
+  bool need = false;
+  memory mem;
+  reorder r;
+  void init(const memory::desc& prim_md, const memory::desc& user_md, bool to_prim) {
+    need = prim_md != user_md;
+    if (!need) return;
+    mem = memory(prim_md, eng());
+    r = to_prim ? reorder(reorder::primitive_desc(eng(), user_md, eng(), prim_md))
+                : reorder(reorder::primitive_desc(eng(), prim_md, eng(), user_md));
+  }
+  // The weights to hand to the primitive (reordered in when needed).
+  memory in(memory user) {
+    if (!need) return user;
+    r.execute(strm(), user, mem);
+    return mem;
+  }
+  // Where the primitive should write; call out() after it ran.
+  memory target(const memory& user) const { return need ? mem : user; }
+  void out(memory user) {
+    if (need) r.execute(strm(), mem, user);
+  }
+};
+
 struct ConvFwdEntry {
   convolution_forward::primitive_desc pd;
   convolution_forward prim;
-  memory wmem;  // weights in oneDNN's chosen layout
-  reorder wreorder;
-  bool need_reorder;
+  WeightLayout w;
 };
 
 struct ConvBwdDataEntry {
   convolution_backward_data::primitive_desc pd;
   convolution_backward_data prim;
-  memory wmem;
-  reorder wreorder;
-  bool need_reorder;
+  WeightLayout w;
 };
 
 struct ConvBwdWeightsEntry {
   convolution_backward_weights::primitive_desc pd;
   convolution_backward_weights prim;
-  memory dwmem;
-  reorder dwreorder;
-  bool need_reorder;
+  WeightLayout dw;
 };
 
 std::unordered_map<std::string, std::unique_ptr<ConvFwdEntry>> conv_fwd_cache;
@@ -158,11 +180,7 @@ ConvFwdEntry& conv_fwd_entry(const std::vector<int64_t>& sig, bool with_bias, in
   auto e = std::make_unique<ConvFwdEntry>();
   e->pd = pd;
   e->prim = convolution_forward(pd);
-  e->need_reorder = pd.weights_desc() != s.wei(tag::hwio);
-  if (e->need_reorder) {
-    e->wmem = memory(pd.weights_desc(), eng());
-    e->wreorder = reorder(reorder::primitive_desc(eng(), s.wei(tag::hwio), eng(), e->wmem.get_desc()));
-  }
+  e->w.init(pd.weights_desc(), s.wei(tag::hwio), true);
   auto& ref = *e;
   conv_fwd_cache.emplace(key, std::move(e));
   return ref;
@@ -182,13 +200,8 @@ Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
   if (with_bias) check_len(env, info[2], s.o, "conv2dForward bias");
   auto& e = conv_fwd_entry(sig, with_bias, act, alpha);
   memory x(s.src(), eng(), f32(info[0], "x"));
-  memory wuser(s.wei(tag::hwio), eng(), f32(info[1], "w"));
   memory y(s.dst(), eng(), f32(info[3], "y"));
-  memory w = wuser;
-  if (e.need_reorder) {
-    e.wreorder.execute(strm(), wuser, e.wmem);
-    w = e.wmem;
-  }
+  memory w = e.w.in(memory(s.wei(tag::hwio), eng(), f32(info[1], "w")));
   std::unordered_map<int, memory> args{{DNNL_ARG_SRC, x}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, y}};
   if (with_bias) args[DNNL_ARG_BIAS] = memory(s.bias(), eng(), f32(info[2], "bias"));
   e.prim.execute(strm(), args);
@@ -213,22 +226,13 @@ Napi::Value Conv2dBackwardData(const Napi::CallbackInfo& info) {
     auto e = std::make_unique<ConvBwdDataEntry>();
     e->pd = convolution_backward_data::primitive_desc(d, eng(), hint);
     e->prim = convolution_backward_data(e->pd);
-    e->need_reorder = e->pd.weights_desc() != s.wei(tag::hwio);
-    if (e->need_reorder) {
-      e->wmem = memory(e->pd.weights_desc(), eng());
-      e->wreorder = reorder(reorder::primitive_desc(eng(), s.wei(tag::hwio), eng(), e->wmem.get_desc()));
-    }
+    e->w.init(e->pd.weights_desc(), s.wei(tag::hwio), true);
     it = conv_bwd_data_cache.emplace(key, std::move(e)).first;
   }
   auto& e = *it->second;
   memory dy(s.dst(), eng(), f32(info[0], "dy"));
-  memory wuser(s.wei(tag::hwio), eng(), f32(info[1], "w"));
   memory dx(s.src(), eng(), f32(info[2], "dx"));
-  memory w = wuser;
-  if (e.need_reorder) {
-    e.wreorder.execute(strm(), wuser, e.wmem);
-    w = e.wmem;
-  }
+  memory w = e.w.in(memory(s.wei(tag::hwio), eng(), f32(info[1], "w")));
   e.prim.execute(strm(), {{DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DIFF_SRC, dx}});
   strm().wait();
   return env.Undefined();
@@ -251,20 +255,16 @@ Napi::Value Conv2dBackwardWeights(const Napi::CallbackInfo& info) {
     auto e = std::make_unique<ConvBwdWeightsEntry>();
     e->pd = convolution_backward_weights::primitive_desc(d, eng(), hint);
     e->prim = convolution_backward_weights(e->pd);
-    e->need_reorder = e->pd.diff_weights_desc() != s.wei(tag::hwio);
-    if (e->need_reorder) {
-      e->dwmem = memory(e->pd.diff_weights_desc(), eng());
-      e->dwreorder = reorder(reorder::primitive_desc(eng(), e->dwmem.get_desc(), eng(), s.wei(tag::hwio)));
-    }
+    e->dw.init(e->pd.diff_weights_desc(), s.wei(tag::hwio), false);
     it = conv_bwd_w_cache.emplace(key, std::move(e)).first;
   }
   auto& e = *it->second;
   memory x(s.src(), eng(), f32(info[0], "x"));
   memory dy(s.dst(), eng(), f32(info[1], "dy"));
   memory dwuser(s.wei(tag::hwio), eng(), f32(info[2], "dw"));
-  memory dw = e.need_reorder ? e.dwmem : dwuser;
+  memory dw = e.dw.target(dwuser);
   e.prim.execute(strm(), {{DNNL_ARG_SRC, x}, {DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_DIFF_WEIGHTS, dw}});
-  if (e.need_reorder) e.dwreorder.execute(strm(), e.dwmem, dwuser);
+  e.dw.out(dwuser);
   strm().wait();
   return env.Undefined();
 }

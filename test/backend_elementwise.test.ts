@@ -5,64 +5,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, loadAddon } from '../src/backend/index.js';
-import { silenceNodeHint } from '../src/backend/native_backend.js';
 import { reduceGeometry } from '../src/backend/reduce_kernels.js';
+import { compareBackends, rand } from './helpers/oracle.js';
 
 const addon = loadAddon().addon;
 const skip = addon ? false : 'native addon not built (npm run build:native)';
 
-/** Deterministic pseudo-random floats in [-1, 1). */
-function rand(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    out[i] = (s / 4294967296) * 2 - 1;
-  }
-  return out;
-}
-
 const T = (shape: number[], seed: number, lo = -1, hi = 1) =>
   tf.tensor(rand(tf.util.sizeFromShape(shape), seed).map((v) => lo + (v + 1) / 2 * (hi - lo)), shape);
 
-interface Out { values: ArrayLike<number>; shape: number[]; dtype: string }
-
-/** Runs fn on a backend and returns its outputs as plain data. */
-async function on(backend: string, fn: () => tf.Tensor | tf.Tensor[]): Promise<Out[]> {
-  await tf.setBackend(backend);
-  const outs = tf.tidy(fn);
-  const list = Array.isArray(outs) ? outs : [outs];
-  const res = list.map((t) => ({ values: Array.from(t.dataSync()), shape: t.shape, dtype: t.dtype }));
-  tf.dispose(list);
-  return res;
-}
-
-/** Equal shapes and dtypes; values within tol of 1 + |cpu|; NaN and infinities must match exactly. */
-function assertSame(got: Out, ref: Out, tol: number, what: string): void {
-  assert.deepEqual(got.shape, ref.shape, `${what}: shape`);
-  assert.equal(got.dtype, ref.dtype, `${what}: dtype`);
-  assert.equal(got.values.length, ref.values.length, `${what}: length`);
-  for (let i = 0; i < ref.values.length; i++) {
-    const a = got.values[i], b = ref.values[i];
-    if (Number.isNaN(b) || !Number.isFinite(b)) {
-      assert.ok(Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b)), `${what}[${i}]: native ${a}, cpu ${b}`);
-      continue;
-    }
-    const err = Math.abs(a - b) / (1 + Math.abs(b));
-    assert.ok(err <= tol, `${what}[${i}]: native ${a}, cpu ${b} (rel error ${err})`);
-  }
-}
-
-async function compare(what: string, fn: () => tf.Tensor | tf.Tensor[], tol = 1e-5): Promise<void> {
-  const ref = await on('cpu', fn);
-  const got = await on('native', fn);
-  assert.equal(got.length, ref.length, `${what}: output count`);
-  for (let i = 0; i < ref.length; i++) assertSame(got[i], ref[i], tol, `${what} output ${i}`);
-}
+const compare = (what: string, fn: () => tf.Tensor | tf.Tensor[], tol = 1e-5) => compareBackends(what, fn, tol);
 
 async function setup(): Promise<void> {
   await initBackend({ backend: 'native' });
-  silenceNodeHint(tf.findBackend('cpu'));
 }
 
 // Same shape, scalars, row broadcasts ([..., C] vs [C] / [1,1,1,C]), per-sample

@@ -18,32 +18,43 @@ export function rand(n: number, seed: number): Float32Array {
   return out;
 }
 
-/** Runs fn on a backend and returns its outputs as plain arrays. */
-export async function on(backend: string, fn: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
+/** A tensor's outputs as plain data. */
+export interface Out { values: number[]; shape: number[]; dtype: string }
+
+/** Runs fn on a backend and returns its outputs as plain data. */
+export async function on(backend: string, fn: () => tf.Tensor | tf.Tensor[]): Promise<Out[]> {
   await tf.setBackend(backend);
   const outs = tf.tidy(fn);
   const list = Array.isArray(outs) ? outs : [outs];
-  const vals = list.map((t) => t.dataSync() as Float32Array);
+  const res = list.map((t) => ({ values: Array.from(t.dataSync() as ArrayLike<number>), shape: t.shape, dtype: t.dtype }));
   tf.dispose(list);
-  return vals;
+  return res;
 }
 
-export function assertClose(a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what: string): void {
-  assert.equal(a.length, b.length, `${what}: length`);
+/** Equal shapes and dtypes; values within tol of 1 + |cpu|; NaN and infinities must match exactly. */
+export function assertSame(got: Out, ref: Out, tol: number, what: string): void {
+  assert.deepEqual(got.shape, ref.shape, `${what}: shape`);
+  assert.equal(got.dtype, ref.dtype, `${what}: dtype`);
+  assert.equal(got.values.length, ref.values.length, `${what}: length`);
   let worst = 0, at = -1;
-  for (let i = 0; i < a.length; i++) {
-    const err = Math.abs(a[i] - b[i]) / (1 + Math.abs(b[i]));
+  for (let i = 0; i < ref.values.length; i++) {
+    const a = got.values[i], b = ref.values[i];
+    if (Number.isNaN(b) || !Number.isFinite(b)) {
+      assert.ok(Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b)), `${what}[${i}]: native ${a}, cpu ${b}`);
+      continue;
+    }
+    const err = Math.abs(a - b) / (1 + Math.abs(b));
     if (!(err <= worst)) { worst = err; at = i; }
   }
-  assert.ok(worst <= tol, `${what}: max rel error ${worst} at ${at} (native ${a[at]}, cpu ${b[at]})`);
+  assert.ok(worst <= tol, `${what}: max rel error ${worst} at ${at} (native ${got.values[at]}, cpu ${ref.values[at]})`);
 }
 
-/** fn on cpu and on native, every output within tol (relative to 1 + |cpu value|). */
+/** fn on cpu and on native: same shapes, dtypes, NaNs, and values within tol (relative to 1 + |cpu value|). */
 export async function compareBackends(what: string, fn: () => tf.Tensor | tf.Tensor[], tol = 1e-4): Promise<void> {
   const ref = await on('cpu', fn);
   const got = await on('native', fn);
-  assert.equal(got.length, ref.length);
-  for (let i = 0; i < ref.length; i++) assertClose(got[i], ref[i], tol, `${what} output ${i}`);
+  assert.equal(got.length, ref.length, `${what}: output count`);
+  for (let i = 0; i < ref.length; i++) assertSame(got[i], ref[i], tol, `${what} output ${i}`);
 }
 
 /**
