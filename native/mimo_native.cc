@@ -720,6 +720,70 @@ Napi::Value Tile(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// transpose(x, xShape, perm, out): out dim d is x dim perm[d]. Input dims that stay
+// adjacent and in order are merged first, so e.g. [G,n,HW,C] -> [G,HW,n,C] becomes a
+// rank-4 permutation whose innermost run (C floats) is copied with memcpy.
+Napi::Value Transpose(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto xs = shape_arg(info[1], "transpose xShape"), perm = shape_arg(info[2], "transpose perm");
+  const size_t rank = xs.size();
+  if (perm.size() != rank)
+    throw Napi::RangeError::New(env, "transpose: perm " + shape_str(perm) + " does not match the rank of " + shape_str(xs));
+  std::vector<bool> seen(rank, false);
+  for (auto p : perm) {
+    if (p < 0 || p >= int64_t(rank) || seen[p])
+      throw Napi::RangeError::New(env, "transpose: perm " + shape_str(perm) + " is not a permutation of 0.." + std::to_string(rank - 1));
+    seen[p] = true;
+  }
+  check_len(env, info[0], numel(xs), "transpose x");
+  check_len(env, info[3], numel(xs), "transpose out");
+  const float* x = f32(info[0], "transpose x");
+  float* o = f32(info[3], "transpose out");
+  const int64_t total = numel(xs);
+  if (total == 0) return env.Undefined();
+  // Output dims in order with their input strides; size-1 dims dropped, and an output
+  // dim merged into its predecessor when the two are contiguous in the input as well.
+  std::vector<int64_t> xstride(rank);
+  for (int64_t d = int64_t(rank) - 1, acc = 1; d >= 0; d--) { xstride[d] = acc; acc *= xs[d]; }
+  std::vector<int64_t> od, ost;  // merged output dims and their input strides
+  for (size_t d = 0; d < rank; d++) {
+    const int64_t size = xs[perm[d]], stride = xstride[perm[d]];
+    if (size == 1) continue;
+    if (!od.empty() && ost.back() == stride * size) {
+      od.back() *= size;
+      ost.back() = stride;
+    } else {
+      od.push_back(size);
+      ost.push_back(stride);
+    }
+  }
+  if (od.empty()) { od.push_back(1); ost.push_back(1); }
+  const int r = int(od.size());
+  const int64_t rowlen = od[r - 1], instep = ost[r - 1];
+  const int64_t nch = chunks_for(total);
+#pragma omp parallel for if (nch > 1) schedule(static, 1)
+  for (int64_t c = 0; c < nch; c++) {
+    int64_t pos = total * c / nch;
+    const int64_t end = total * (c + 1) / nch;
+    while (pos < end) {
+      int64_t rem = pos / rowlen, xoff = 0;
+      for (int d = r - 2; d >= 0; d--) {
+        xoff += (rem % od[d]) * ost[d];
+        rem /= od[d];
+      }
+      const int64_t k0 = pos % rowlen, n = std::min(rowlen - k0, end - pos);
+      const float* src = x + xoff + k0 * instep;
+      if (instep == 1) {
+        std::memcpy(o + pos, src, n * sizeof(float));
+      } else {
+        for (int64_t k = 0; k < n; k++) o[pos + k] = src[k * instep];
+      }
+      pos += n;
+    }
+  }
+  return env.Undefined();
+}
+
 // batchNorm(x, mean, variance, scale|null, offset|null, out, eps). Parameters hold L or 1
 // values and are applied per position modulo L, as the cpu kernel does (L divides x).
 Napi::Value BatchNorm(const Napi::CallbackInfo& info) {
@@ -1047,6 +1111,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("unary", Napi::Function::New<guarded<Unary>>(env));
   exports.Set("reduce", Napi::Function::New<guarded<Reduce>>(env));
   exports.Set("tile", Napi::Function::New<guarded<Tile>>(env));
+  exports.Set("transpose", Napi::Function::New<guarded<Transpose>>(env));
   exports.Set("batchNorm", Napi::Function::New<guarded<BatchNorm>>(env));
   exports.Set("preluGrad", Napi::Function::New<guarded<PreluGrad>>(env));
   exports.Set("pool2dForward", Napi::Function::New<guarded<Pool2dForward>>(env));

@@ -26,6 +26,8 @@ export interface NativeAddon {
   reduce(op: number, x: Float32Array, outer: number, reduce: number, inner: number, out: Float32Array): void;
   /** out = x repeated reps[d] times along each dim d. */
   tile(x: Float32Array, xShape: Int32Array, reps: Int32Array, out: Float32Array): void;
+  /** out = x with its dims permuted: out dim d is x dim perm[d]. */
+  transpose(x: Float32Array, xShape: Int32Array, perm: Int32Array, out: Float32Array): void;
   /** tfjs FusedBatchNorm: each parameter holds 1 or L values, applied per position modulo L. */
   batchNorm(x: Float32Array, mean: Float32Array, variance: Float32Array, scale: Float32Array | null,
     offset: Float32Array | null, out: Float32Array, varianceEpsilon: number): void;

@@ -1,5 +1,5 @@
 /**
- * Reductions (Sum, Mean, Max, Min), Tile and FusedBatchNorm for the `native` backend.
+ * Reductions (Sum, Mean, Max, Min), Tile, Transpose and FusedBatchNorm for the `native` backend.
  * The cpu kernels transpose the reduced axes innermost before reducing, which is most
  * of their cost for NHWC batch statistics (axes [0,1,2]); the addon reduces in place
  * whenever the reduced axes form one contiguous block once size-1 dims are ignored.
@@ -57,6 +57,20 @@ function reduction(addon: NativeAddon, name: string, op: number, axisAttr: 'axis
   });
 }
 
+function transpose(addon: NativeAddon): tf.KernelConfig {
+  return withFallback(tf.Transpose, ({ inputs, backend, attrs }) => {
+    const cpu = backend as MathBackendCPU;
+    const x = inputs.x!;
+    const xv = f32Values(cpu, x);
+    if (!xv) return null;
+    const perm = Array.from((attrs as unknown as tf.TransposeAttrs).perm);
+    const outShape = perm.map((p) => x.shape[p]);
+    const out = new Float32Array(xv.length);
+    if (out.length > 0) addon.transpose(xv, Int32Array.from(x.shape), Int32Array.from(perm), out);
+    return cpu.makeTensorInfo(outShape, 'float32', out);
+  });
+}
+
 function tile(addon: NativeAddon): tf.KernelConfig {
   return withFallback(tf.Tile, ({ inputs, backend, attrs }) => {
     const cpu = backend as MathBackendCPU;
@@ -91,7 +105,7 @@ function batchNorm(addon: NativeAddon): tf.KernelConfig {
   });
 }
 
-/** Native configs for Sum, Mean, Max, Min, Tile and FusedBatchNorm (float32 only). */
+/** Native configs for Sum, Mean, Max, Min, Tile, Transpose and FusedBatchNorm (float32 only). */
 export function makeReduceKernels(addon: NativeAddon): tf.KernelConfig[] {
   return [
     reduction(addon, tf.Sum, REDUCE_OP.sum, 'axis'),
@@ -99,6 +113,7 @@ export function makeReduceKernels(addon: NativeAddon): tf.KernelConfig[] {
     reduction(addon, tf.Max, REDUCE_OP.max, 'reductionIndices'),
     reduction(addon, tf.Min, REDUCE_OP.min, 'axis'),
     tile(addon),
+    transpose(addon),
     batchNorm(addon),
   ];
 }

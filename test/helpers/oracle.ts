@@ -18,6 +18,17 @@ export function rand(n: number, seed: number): Float32Array {
   return out;
 }
 
+/** Every a[i] within tol of b[i], relative to 1 + |b[i]|. */
+export function assertClose(a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what: string): void {
+  assert.equal(a.length, b.length, `${what}: length`);
+  let worst = 0, at = -1;
+  for (let i = 0; i < a.length; i++) {
+    const err = Math.abs(a[i] - b[i]) / (1 + Math.abs(b[i]));
+    if (!(err <= worst)) { worst = err; at = i; }
+  }
+  assert.ok(worst <= tol, `${what}: max rel error ${worst} at ${at} (got ${a[at]}, want ${b[at]})`);
+}
+
 /** A tensor's outputs as plain data. */
 export interface Out { values: number[]; shape: number[]; dtype: string }
 
