@@ -371,7 +371,8 @@ void with_binop(int op, Fn&& fn) {
     case B_MAX: return fn([](float a, float b) { return a != a ? a : (b != b || b > a) ? b : a; });
     case B_MIN: return fn([](float a, float b) { return a != a ? a : (b != b || b < a) ? b : a; });
     case B_SQDIFF: return fn([](float a, float b) { float d = a - b; return d * d; });
-    case B_PRELU: return fn([](float x, float al) { return x < 0 ? al * x : x; });
+    // Select the factor, then multiply: the plain ternary does not vectorise.
+    case B_PRELU: return fn([](float x, float al) { return x * (x < 0 ? al : 1.f); });
     case B_POW: return fn([](float a, float b) {
       if (b != b || (std::isinf(b) && std::fabs(a) == 1.f)) return NAN;
       return static_cast<float>(std::pow(static_cast<double>(a), static_cast<double>(b)));
@@ -956,15 +957,17 @@ Napi::Value BatchNormForward(const Napi::CallbackInfo& info) {
   const float *x = f32(info[0], "x"), *gamma = f32(info[1], "gamma"), *beta = f32(info[2], "beta");
   float *y = f32(info[3], "y"), *mean = f32(info[4], "mean"), *var = f32(info[5], "variance");
   std::vector<double> s(c);
-  channel_sums(rows, c, 1, s.data(), [&](int64_t r, float* acc) {
-    const float* px = x + r * c;
+  channel_sums(rows, c, 1, s.data(), [&](int64_t r, float* __restrict acc) {
+    const float* __restrict px = x + r * c;
     for (int64_t j = 0; j < c; j++) acc[j] += px[j];
   });
   std::vector<float> m(c);
   for (int64_t j = 0; j < c; j++) m[j] = mean[j] = float(s[j] / rows);
-  channel_sums(rows, c, 1, s.data(), [&](int64_t r, float* acc) {
-    const float* px = x + r * c;
-    for (int64_t j = 0; j < c; j++) { const float d = px[j] - m[j]; acc[j] += d * d; }
+  const float* mp = m.data();
+  channel_sums(rows, c, 1, s.data(), [&](int64_t r, float* __restrict acc) {
+    const float* __restrict px = x + r * c;
+    const float* __restrict mu = mp;
+    for (int64_t j = 0; j < c; j++) { const float d = px[j] - mu[j]; acc[j] += d * d; }
   });
   std::vector<float> scale(c), shift(c);
   for (int64_t j = 0; j < c; j++) {
@@ -974,9 +977,11 @@ Napi::Value BatchNormForward(const Napi::CallbackInfo& info) {
   }
 #pragma omp parallel for schedule(static) if (rows * c > 32768)
   for (int64_t r = 0; r < rows; r++) {
-    const float* px = x + r * c;
-    float* py = y + r * c;
-    for (int64_t j = 0; j < c; j++) py[j] = px[j] * scale[j] + shift[j];
+    const float* __restrict px = x + r * c;
+    const float* __restrict sc = scale.data();
+    const float* __restrict sh = shift.data();
+    float* __restrict py = y + r * c;
+    for (int64_t j = 0; j < c; j++) py[j] = px[j] * sc[j] + sh[j];
   }
   return env.Undefined();
 }
@@ -992,9 +997,12 @@ Napi::Value BatchNormBackward(const Napi::CallbackInfo& info) {
   const float *mean = f32(info[3], "mean"), *var = f32(info[4], "variance");
   float *dx = f32(info[5], "dx"), *dgamma = f32(info[6], "dgamma"), *dbeta = f32(info[7], "dbeta");
   std::vector<double> s(2 * c);
-  channel_sums(rows, c, 2, s.data(), [&](int64_t r, float* acc) {
-    const float *g = dy + r * c, *px = x + r * c;
-    for (int64_t j = 0; j < c; j++) { acc[j] += g[j]; acc[c + j] += g[j] * (px[j] - mean[j]); }
+  channel_sums(rows, c, 2, s.data(), [&](int64_t r, float* __restrict acc) {
+    const float* __restrict g = dy + r * c;
+    const float* __restrict px = x + r * c;
+    const float* __restrict mu = mean;
+    float* __restrict acc2 = acc + c;
+    for (int64_t j = 0; j < c; j++) { acc[j] += g[j]; acc2[j] += g[j] * (px[j] - mu[j]); }
   });
   std::vector<float> a(c), b(c), k(c);
   for (int64_t j = 0; j < c; j++) {
@@ -1008,9 +1016,11 @@ Napi::Value BatchNormBackward(const Napi::CallbackInfo& info) {
   }
 #pragma omp parallel for schedule(static) if (rows * c > 32768)
   for (int64_t r = 0; r < rows; r++) {
-    const float *g = dy + r * c, *px = x + r * c;
-    float* d = dx + r * c;
-    for (int64_t j = 0; j < c; j++) d[j] = a[j] * g[j] - b[j] - k[j] * px[j];
+    const float* __restrict g = dy + r * c;
+    const float* __restrict px = x + r * c;
+    const float *__restrict av = a.data(), *__restrict bv = b.data(), *__restrict kv = k.data();
+    float* __restrict d = dx + r * c;
+    for (int64_t j = 0; j < c; j++) d[j] = av[j] * g[j] - bv[j] - kv[j] * px[j];
   }
   return env.Undefined();
 }
@@ -1031,16 +1041,21 @@ Napi::Value PreluGrad(const Napi::CallbackInfo& info) {
   float *dx = f32(info[3], "dx"), *dalpha = f32(info[4], "dalpha");
   std::vector<float> al(c);
   for (int64_t j = 0; j < c; j++) al[j] = alpha[alen == 1 ? 0 : j];
-#pragma omp parallel for schedule(static) if (rows * c > 32768)
-  for (int64_t r = 0; r < rows; r++) {
-    const float *g = dy + r * c, *px = x + r * c;
-    float* d = dx + r * c;
-    for (int64_t j = 0; j < c; j++) d[j] = px[j] > 0 ? g[j] : al[j] * g[j];
-  }
+  // One pass: dx rows are disjoint, so they are written inside the parallel reduction.
   std::vector<double> s(c);
-  channel_sums(rows, c, 1, s.data(), [&](int64_t r, float* acc) {
-    const float *g = dy + r * c, *px = x + r * c;
-    for (int64_t j = 0; j < c; j++) acc[j] += px[j] > 0 ? 0.f : g[j] * px[j];
+  const float* alp = al.data();
+  channel_sums(rows, c, 1, s.data(), [&](int64_t r, float* acc_) {
+    // restrict-qualified locals: without them the stores may alias the inputs and the loop stays scalar.
+    const float* __restrict g = dy + r * c;
+    const float* __restrict px = x + r * c;
+    const float* __restrict a = alp;
+    float* __restrict d = dx + r * c;
+    float* __restrict acc = acc_;
+    for (int64_t j = 0; j < c; j++) {
+      const float v = g[j] * px[j];
+      d[j] = g[j] * (px[j] > 0 ? 1.f : a[j]);
+      acc[j] += px[j] > 0 ? 0.f : v;
+    }
   });
   if (alen == 1) {
     double t = 0;

@@ -35,6 +35,11 @@ export class Progress {
     process.stderr.write('\r' + line.slice(0, cols - 1).padEnd(Math.min(cols - 1, line.length)) + '\x1b[K');
   }
 
+  /** Moves to an absolute position (e.g. a resumed run's step). */
+  update(done: number, info?: string): void {
+    this.tick(done - this.done, info);
+  }
+
   /** Ends the bar's line. */
   finish(): void {
     if (this.enabled) process.stderr.write('\n');

@@ -57,11 +57,50 @@ export class MimoConvNet {
    * Logits for B images ([B, H, W, C], NHWC, normalised) at n superposed inputs.
    * `training`: batch statistics, and the running statistics for n are updated.
    */
-  forward(x: tf.Tensor4D, n: number, opts: { training: boolean }): ForwardOutput {
+  forward(x: tf.Tensor4D, n: number, opts: { training: boolean; params?: Record<string, tf.Tensor> }): ForwardOutput {
     const mode: BnMode = opts.training
       ? { kind: 'batch', record: (layer, s, count) => this.updateStat(n, layer, s, count) }
       : { kind: 'running', stats: this.statsFor(n) };
-    return forward(this.config, this.params, x, n, mode);
+    return forward(this.config, opts.params ?? this.params, x, n, mode);
+  }
+
+  /** Whether running batch-norm statistics exist for n. */
+  hasStats(n: number): boolean {
+    return this.bnStats.has(n);
+  }
+
+  /**
+   * Recomputes the running statistics for n as the plain average over the given batches
+   * (no parameter changes): for operating points the training never ran at.
+   */
+  calibrate(n: number, batches: Iterable<tf.Tensor4D>): void {
+    const sums = new Map<string, { mean: tf.Tensor; variance: tf.Tensor }>();
+    let k = 0;
+    for (const x of batches) {
+      tf.tidy(() => {
+        forward(this.config, this.params, x, n, {
+          kind: 'batch',
+          record: (layer, s, count) => {
+            const v = s.variance.mul(count / Math.max(1, count - 1));
+            const old = sums.get(layer);
+            sums.set(layer, old
+              ? { mean: tf.keep(old.mean.add(s.mean)), variance: tf.keep(old.variance.add(v)) }
+              : { mean: tf.keep(s.mean.clone()), variance: tf.keep(v) });
+            if (old) tf.dispose([old.mean, old.variance]);
+          },
+        });
+      });
+      k++;
+    }
+    if (k === 0) throw new Error(`calibrate: no batches given for n=${n}`);
+    const old = this.bnStats.get(n);
+    if (old) for (const v of Object.values(old)) tf.dispose([v.mean, v.variance]);
+    const stats: Record<string, BnStat> = {};
+    for (const [layer, s] of sums) {
+      stats[layer] = { mean: tf.tidy(() => s.mean.div(k)) as tf.Tensor1D, variance: tf.tidy(() => s.variance.div(k)) as tf.Tensor1D };
+      tf.dispose([s.mean, s.variance]);
+    }
+    this.bnStats.set(n, stats);
   }
 
   /** The forward pass with the reference's behaviour: batch statistics, nothing recorded. */
@@ -69,10 +108,10 @@ export class MimoConvNet {
     return forward(this.config, this.params, x, n, { kind: 'batch' });
   }
 
-  regularizers(): Regularizers {
+  regularizers(params: Record<string, tf.Tensor> = this.params): Regularizers {
     return tf.tidy(() => ({
-      bind: this.config.binding === 'hrr' ? bindingRegularizer(this.params['bind.keys'] as tf.Tensor2D) : tf.scalar(0),
-      iso: isometryRegularizer(this.layout.isoConvs.map((c) => ({ weight: this.params[c.name] as tf.Tensor4D, stride: c.stride }))),
+      bind: this.config.binding === 'hrr' ? bindingRegularizer(params['bind.keys'] as tf.Tensor2D) : tf.scalar(0),
+      iso: isometryRegularizer(this.layout.isoConvs.map((c) => ({ weight: params[c.name] as tf.Tensor4D, stride: c.stride }))),
     }));
   }
 

@@ -1,0 +1,50 @@
+import { initBackend } from '../../backend/index.js';
+import { loadCifar10, requireDataset, resolveDataDir } from '../../data/index.js';
+import { operatingPoints } from '../../models/mimoconv/index.js';
+import { loadConvCheckpoint } from '../../train/conv_checkpoint.js';
+import { evaluateConv } from '../../train/evaluate_conv.js';
+import { UsageError } from '../args.js';
+import { BACKEND_OPTS, DATA_OPTS, table, type Command } from '../command.js';
+
+export const evalCommand: Command = {
+  path: ['eval'],
+  summary: 'Accuracy and measured images/s per number of superposed inputs n, on the CIFAR-10 test set, from a checkpoint alone.',
+  options: {
+    ...BACKEND_OPTS, ...DATA_OPTS,
+    checkpoint: { type: 'string', help: 'checkpoint path (required)' },
+    n: { type: 'list', help: 'operating points to evaluate (default: every divisor of N)' },
+    batch: { type: 'number', default: 128, help: 'superpositions per forward pass' },
+    images: { type: 'number', default: 0, help: 'evaluate the first K test images (0: all 10000)' },
+  },
+  async run(args) {
+    if (!args.checkpoint) throw new UsageError('--checkpoint <path> is required');
+    const b = await initBackend({ backend: args.backend as string | undefined, threads: args.threads as number | undefined });
+    const { net, meta } = loadConvCheckpoint(args.checkpoint as string);
+    try {
+      const ns = args.n ? (args.n as string[]).map((s) => Number(s)) : operatingPoints(net.config);
+      for (const n of ns) {
+        if (!Number.isInteger(n) || n < 1 || net.config.capacity % n !== 0) {
+          throw new UsageError(`--n ${n}: the model holds N=${net.config.capacity} inputs; n must divide it (${operatingPoints(net.config).join(', ')})`);
+        }
+      }
+      const dir = resolveDataDir(args['data-dir'] as string | undefined);
+      requireDataset(dir, 'cifar10');
+      const test = loadCifar10(dir, 'test');
+      const results = ns.map((n) => {
+        const r = evaluateConv(net, test, n, { batch: args.batch as number, images: args.images as number });
+        return { n, accuracy: round(r.accuracy, 5), images: r.images, images_per_s: Math.round(r.images_per_s) };
+      });
+      return {
+        json: { dataset: 'cifar10', split: 'test', checkpoint: args.checkpoint, backend: b.backend, threads: b.threads, model: meta.model, results },
+        text: `${args.checkpoint} on CIFAR-10 test (${b.backend}, ${b.threads} threads)\n` +
+          table(['n', 'accuracy', 'images', 'images/s'], results.map((r) => [r.n, (r.accuracy * 100).toFixed(2) + '%', r.images, r.images_per_s])),
+      };
+    } finally {
+      net.dispose();
+    }
+  },
+};
+
+function round(v: number, d: number): number {
+  return Math.round(v * 10 ** d) / 10 ** d;
+}

@@ -1,0 +1,56 @@
+/**
+ * MIMOConv training configuration (SPEC §2): the reference recipe's defaults, resolved
+ * and stored in every checkpoint with the model config.
+ */
+export interface TrainConvConfig {
+  dataset: 'cifar10';
+  /** Epochs in the reference convention: each makes N passes over the training set. */
+  epochs: number;
+  /** Superpositions per step; the loader batch is batch·N images. */
+  batch: number;
+  /** One-cycle maximum learning rate. */
+  lr: number;
+  weightDecay: number;
+  /** Mixup Beta(α, α); 0 disables mixup. */
+  mixupAlpha: number;
+  /** Skip a step whose gradient norm is at least gradFilter × the previous epoch's mean (0 disables). */
+  gradFilter: number;
+  /** clip_grad_norm_ threshold. */
+  clipNorm: number;
+  bindingReg: number;
+  isometryReg: number;
+  /** Dynamic mode: n for the "slow" steps (null: always N). */
+  supLow: number | null;
+  /** Dynamic mode: probability of a fast (n = N) step. */
+  supFrequency: number;
+  seed: number;
+  /** Use the first trainImages training images (0: all). */
+  trainImages: number;
+  /** Per-epoch evaluation on the first testImages test images (0: all). */
+  testImages: number;
+  /** Batches per operating point for batch-norm calibration after training. */
+  calibrationBatches: number;
+}
+
+export const TRAIN_CONV_DEFAULTS: TrainConvConfig = {
+  dataset: 'cifar10', epochs: 200, batch: 128, lr: 0.2, weightDecay: 1e-5, mixupAlpha: 1, gradFilter: 10, clipNorm: 1000,
+  bindingReg: 0.1, isometryReg: 1e-4, supLow: null, supFrequency: 1, seed: 42, trainImages: 0, testImages: 0, calibrationBatches: 50,
+};
+
+export function resolveTrainConfig(partial: Partial<TrainConvConfig>, capacity: number): TrainConvConfig {
+  const c: TrainConvConfig = { ...TRAIN_CONV_DEFAULTS, ...partial };
+  const pos = (k: keyof TrainConvConfig, integer: boolean, min: number) => {
+    const v = c[k] as number;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || (integer && !Number.isInteger(v))) {
+      throw new Error(`training config: ${k} must be ${integer ? 'a whole number' : 'a number'} >= ${min}, got ${v}`);
+    }
+  };
+  pos('epochs', true, 1); pos('batch', true, 1); pos('lr', false, 0); pos('weightDecay', false, 0); pos('mixupAlpha', false, 0);
+  pos('gradFilter', false, 0); pos('clipNorm', false, 0); pos('bindingReg', false, 0); pos('isometryReg', false, 0);
+  pos('seed', true, 0); pos('trainImages', true, 0); pos('testImages', true, 0); pos('calibrationBatches', true, 1);
+  if (!(c.supFrequency >= 0 && c.supFrequency <= 1)) throw new Error(`training config: supFrequency must be in [0, 1], got ${c.supFrequency}`);
+  if (c.supLow !== null && (!Number.isInteger(c.supLow) || c.supLow < 1 || capacity % c.supLow !== 0)) {
+    throw new Error(`training config: --sup-low ${c.supLow} must divide the capacity N=${capacity}`);
+  }
+  return c;
+}

@@ -1,0 +1,184 @@
+/**
+ * MIMOConv training (SPEC §2): the reference recipe — superposition batches of batch·N
+ * images, N passes per epoch, mixup, the binding and isometry regularisers, clipping at
+ * clipNorm, the gradient-norm filter, SGD with one-cycle learning rate and momentum, and
+ * static or dynamic (sup-low / sup-frequency) operating points — with a checkpoint per
+ * epoch (atomic) and resumption that reproduces an uninterrupted run: every random draw
+ * is derived from (seed, epoch, pass, step), never from how long the process has run.
+ */
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { deriveSeed, loadCifar10, requireDataset, Rng, trainPipeline, type ImageDataset } from '../data/index.js';
+import { MimoConvNet, operatingPoints, type MimoConvConfig } from '../models/mimoconv/index.js';
+import { resolveTrainConfig, type TrainConvConfig } from './conv_config.js';
+import { loadConvCheckpoint, saveConvCheckpoint, type EpochMetrics, type TrainState } from './conv_checkpoint.js';
+import { evaluateConv } from './evaluate_conv.js';
+import { mixup } from './mixup.js';
+import { oneCycle } from './one_cycle.js';
+import { clipGradNorm, Sgd } from './sgd.js';
+
+export interface TrainConvOptions {
+  model: Partial<MimoConvConfig>;
+  train: Partial<TrainConvConfig>;
+  /** Checkpoint path, rewritten after every epoch. */
+  out: string;
+  dataDir: string;
+  /** Continue from `out` if it exists. */
+  resume?: boolean;
+  /** JSONL metrics log (one line per epoch). */
+  log?: string;
+  /** Stop after this many epochs in this process (the run stays resumable). */
+  maxEpochs?: number;
+  onStep?: (info: { step: number; totalSteps: number; loss: number; epoch: number }) => void;
+  onEpoch?: (m: EpochMetrics) => void;
+  /** Datasets already in memory (tests). */
+  data?: { train: ImageDataset; test: ImageDataset };
+}
+
+export interface TrainConvResult {
+  out: string;
+  model: MimoConvConfig;
+  train: TrainConvConfig;
+  state: TrainState;
+  history: EpochMetrics[];
+}
+
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, v) => a + v, 0) / xs.length : 0);
+
+export async function trainConv(o: TrainConvOptions): Promise<TrainConvResult> {
+  let net: MimoConvNet;
+  let train: TrainConvConfig;
+  let state: TrainState;
+  let history: EpochMetrics[];
+  let sgdState: Record<string, { shape: number[]; values: Float32Array }> = {};
+  if (o.resume && existsSync(o.out)) {
+    const loaded = loadConvCheckpoint(o.out, o.model);
+    net = loaded.net;
+    train = resolveTrainConfig({ ...loaded.meta.train, ...definedOnly(o.train, ['epochs']) }, net.config.capacity);
+    state = loaded.meta.state;
+    history = loaded.meta.history;
+    sgdState = loaded.sgdState;
+  } else {
+    net = new MimoConvNet(o.model, o.train.seed ?? 42);
+    train = resolveTrainConfig(o.train, net.config.capacity);
+    state = { epoch: 0, step: 0, avgNormPrev: null, trainSeconds: 0, done: false };
+    history = [];
+  }
+  const cfg = net.config, N = cfg.capacity;
+  const sgd = new Sgd(net.params, { weightDecay: train.weightDecay, noDecay: net.noDecay() });
+  if (Object.keys(sgdState).length) sgd.load(sgdState);
+  try {
+    const data = o.data ?? (requireDataset(o.dataDir, 'cifar10'), { train: loadCifar10(o.dataDir, 'train'), test: loadCifar10(o.dataDir, 'test') });
+    const subset = train.trainImages > 0 ? Int32Array.from({ length: Math.min(train.trainImages, data.train.count) }, (_, i) => i) : undefined;
+    const pipe = trainPipeline(data.train, { batchSize: train.batch * N, seed: train.seed, augment: true, indices: subset });
+    const stepsPerPass = pipe.batchesPerEpoch;
+    if (stepsPerPass === 0) throw new Error(`training set of ${pipe.size} images is smaller than one loader batch of ${train.batch * N} (batch ${train.batch} x N=${N}); lower --batch`);
+    const totalSteps = train.epochs * N * stepsPerPass;
+    const schedule = { maxLr: train.lr, totalSteps };
+    const lowN = train.supLow ?? N;
+    const evalNs = [...new Set([N, lowN])];
+    const perImage = data.train.height * data.train.width * data.train.channels;
+    const names = Object.keys(net.params);
+    let epochsThisRun = 0;
+    while (state.epoch < train.epochs && epochsThisRun < (o.maxEpochs ?? Infinity)) {
+      const t0 = performance.now();
+      const e = state.epoch;
+      const losses: number[] = [], accs: number[] = [], norms: number[] = [], accepted: number[] = [];
+      let lr = 0, rBind = 0, rIso = 0;
+      for (let pass = 0; pass < N; pass++) {
+        let k = 0;
+        for (const b of pipe.batches(e * N + pass)) {
+          const rng = new Rng(deriveSeed(train.seed, 7, e, pass, k++));
+          const n = train.supLow !== null && rng.next() > train.supFrequency ? lowN : N;
+          const mixed = mixup(b.x, b.y, perImage, train.mixupAlpha, rng);
+          const sched = oneCycle(schedule, state.step);
+          lr = sched.lr;
+          const r = tf.tidy(() => {
+            const x = tf.tensor4d(mixed.x, [b.size, data.train.height, data.train.width, data.train.channels]);
+            const ya = tf.oneHot(tf.tensor1d(b.y, 'int32'), cfg.classes), yb = tf.oneHot(tf.tensor1d(mixed.yPerm, 'int32'), cfg.classes);
+            let pred: tf.Tensor | null = null, regs: tf.Tensor[] = [];
+            const lossFn = (...ps: tf.Tensor[]) => {
+              const params = Object.fromEntries(names.map((nm, i) => [nm, ps[i]]));
+              const logits = net.forward(x, n, { training: true, params }).logits;
+              pred = tf.keep(logits.argMax(1));
+              const reg = net.regularizers(params);
+              regs = [tf.keep(reg.bind), tf.keep(reg.iso)];
+              const ce = tf.losses.softmaxCrossEntropy(ya, logits).mul(mixed.lambda)
+                .add(tf.losses.softmaxCrossEntropy(yb, logits).mul(1 - mixed.lambda));
+              return ce.add(reg.bind.mul(train.bindingReg)).add(reg.iso.mul(train.isometryReg)) as tf.Scalar;
+            };
+            const { value, grads } = tf.valueAndGrads(lossFn)(names.map((nm) => net.params[nm]));
+            const clipped = clipGradNorm(Object.fromEntries(names.map((nm, i) => [nm, grads[i]])), train.clipNorm);
+            // The filter: NaN/inf norms fail the comparison and are skipped, as in the reference.
+            const limit = train.gradFilter > 0 && state.avgNormPrev !== null ? train.gradFilter * state.avgNormPrev : Infinity;
+            const ok = clipped.norm < limit;
+            if (ok) sgd.step(clipped.grads, sched.lr, sched.momentum);
+            const p = (pred as unknown as tf.Tensor).dataSync();
+            let acc = 0;
+            for (let i = 0; i < b.size; i++) acc += mixed.lambda * Number(p[i] === b.y[i]) + (1 - mixed.lambda) * Number(p[i] === mixed.yPerm[i]);
+            const out = { loss: value.dataSync()[0], acc: acc / b.size, norm: clipped.norm, ok, bind: regs[0].dataSync()[0], iso: regs[1].dataSync()[0] };
+            tf.dispose([pred as unknown as tf.Tensor, ...regs]);
+            return out;
+          });
+          state.step++;
+          losses.push(r.loss); accs.push(r.acc); norms.push(r.norm);
+          if (r.ok) accepted.push(r.norm);
+          rBind = r.bind; rIso = r.iso;
+          if (!Number.isFinite(r.loss)) throw new Error(`training diverged: loss ${r.loss} at epoch ${e + 1}, step ${state.step}; lower --lr (now ${train.lr})`);
+          o.onStep?.({ step: state.step, totalSteps, loss: r.loss, epoch: e + 1 });
+        }
+      }
+      if (accepted.length) state.avgNormPrev = mean(accepted);
+      const evalRes = evalNs.map((n) => {
+        const er = evaluateConv(net, data.test, n, { images: train.testImages });
+        return { n, accuracy: round(er.accuracy, 5), loss: round(er.loss, 5) };
+      });
+      const seconds = (performance.now() - t0) / 1000;
+      state.trainSeconds += seconds;
+      state.epoch++;
+      epochsThisRun++;
+      const m: EpochMetrics = {
+        epoch: state.epoch, steps: losses.length, train_loss: round(mean(losses), 5), train_accuracy: round(mean(accs), 5),
+        grad_norm: round(mean(norms.filter(Number.isFinite)), 4), skipped: losses.length - accepted.length, lr: lr, r_bind: round(rBind, 6), r_iso: round(rIso, 4),
+        seconds: round(seconds, 2), eval: evalRes,
+      };
+      history.push(m);
+      if (state.epoch === train.epochs) {
+        // Operating points never trained at get batch-norm statistics from training batches.
+        for (const n of operatingPoints(cfg).filter((q) => !net.hasStats(q))) {
+          const calib = trainPipeline(data.train, { batchSize: train.batch * n, seed: deriveSeed(train.seed, 11, n), augment: true, indices: subset });
+          const gen = (function* () {
+            let i = 0;
+            for (const cb of calib.batches(0)) {
+              if (i++ >= train.calibrationBatches) return;
+              const t = tf.tensor4d(cb.x, [cb.size, data.train.height, data.train.width, data.train.channels]);
+              try { yield t; } finally { t.dispose(); }
+            }
+          })();
+          net.calibrate(n, gen);
+        }
+        state.done = true;
+      }
+      mkdirSync(dirname(o.out), { recursive: true });
+      saveConvCheckpoint(o.out, net, { train, state, history }, sgd.state());
+      if (o.log) appendFileSync(o.log, JSON.stringify(m) + '\n');
+      o.onEpoch?.(m);
+    }
+    return { out: o.out, model: cfg, train, state, history };
+  } finally {
+    sgd.dispose();
+    net.dispose();
+  }
+}
+
+function round(v: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}
+
+function definedOnly<T extends object>(o: Partial<T>, keys: (keyof T)[]): Partial<T> {
+  const out: Partial<T> = {};
+  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
+  return out;
+}
