@@ -1,23 +1,15 @@
 // Bad data on disk: every error must name the file, what was expected, what was found, and the fix.
-import { test, after } from 'node:test';
+import { tempDirs } from './helpers/tmp.js';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import {
   DataError, dataError, loadCifar10, loadImdb, loadMnist, packageRoot, requireDataset, resolveDataDir,
 } from '../src/data/index.js';
 
-const root = mkdtempSync(join(tmpdir(), 'mimo-data-test-'));
-after(() => rmSync(root, { recursive: true, force: true }));
-let counter = 0;
-/** A fresh empty data directory per case, so cases cannot see each other's files. */
-const freshDir = (): string => {
-  const d = join(root, `case${counter++}`);
-  mkdirSync(d, { recursive: true });
-  return d;
-};
+const freshDir = tempDirs('mimo-data-test-');
 
 /** Asserts `fn` throws a DataError about `path` whose message contains every fragment. */
 function assertDataError(fn: () => unknown, path: string, fragments: string[]): void {

@@ -1,12 +1,12 @@
 // The checkpoint file format: round trips, float16 against the IEEE definitions, atomic writes,
 // and one clear error per kind of damage. The layout is checked with a parser/writer written
 // here from the documented format, independent of the implementation.
-import { test, after } from 'node:test';
+import { tempDirs } from './helpers/tmp.js';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync,
+  chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import {
@@ -14,15 +14,7 @@ import {
   type Checkpoint, type CheckpointErrorCode,
 } from '../src/train/checkpoint.js';
 
-const root = mkdtempSync(join(tmpdir(), 'mimo-ckpt-test-'));
-after(() => rmSync(root, { recursive: true, force: true }));
-let counter = 0;
-/** A fresh empty directory per case, so cases cannot see each other's files. */
-const freshDir = (): string => {
-  const d = join(root, `case${counter++}`);
-  mkdirSync(d, { recursive: true });
-  return d;
-};
+const freshDir = tempDirs('mimo-ckpt-test-');
 
 /** Deterministic PRNG (mulberry32) so failures reproduce. */
 function prng(seed: number): () => number {
