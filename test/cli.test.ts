@@ -36,7 +36,7 @@ test('unknown options and commands are usage errors (exit 2) that name the probl
 });
 
 test('every command has --help listing its options', () => {
-  for (const cmd of [['demo'], ['info'], ['bench', 'kernels'], ['bench', 'step'], ['bench', 'data'], ['data', 'info']]) {
+  for (const cmd of [['demo'], ['train', 'conv'], ['eval'], ['info'], ['bench', 'kernels'], ['bench', 'step'], ['bench', 'data'], ['data', 'info']]) {
     const r = mimo([...cmd, '--help']);
     assert.equal(r.code, 0);
     assert.match(r.stdout, new RegExp(`usage: mimo ${cmd.join(' ')} \\[options\\]`));
@@ -86,4 +86,16 @@ test('bench step prints the step time and a kernel profile', { timeout: 120000 }
   const bad = mimo(['bench', 'step', '--depth', '0']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--depth must be a whole number >= 1, got 0/);
+});
+
+test('train conv and eval reject missing or bad arguments with the fix', () => {
+  const noOut = mimo(['train', 'conv', '--json']);
+  assert.equal(noOut.code, 2);
+  assert.match(JSON.parse(noOut.last).error, /--out <checkpoint path> is required/);
+  const badModel = mimo(['train', 'conv', '--model', 'resnet-18', '--out', '/tmp/x.ckpt', '--json']);
+  assert.equal(badModel.code, 1);
+  assert.match(JSON.parse(badModel.last).error, /expected wrn-D-W or mimonet-D-W/);
+  const missing = mimo(['eval', '--checkpoint', '/nonexistent/m.ckpt', '--json']);
+  assert.equal(missing.code, 1);
+  assert.match(JSON.parse(missing.last).error, /\/nonexistent\/m.ckpt/);
 });
