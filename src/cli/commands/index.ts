@@ -5,8 +5,9 @@ import { benchStep } from './bench_step.js';
 import { dataInfo } from './data_info.js';
 import { demo } from './demo.js';
 import { evalCommand } from './eval.js';
+import { resultsConv } from './results_conv.js';
 import { trainConvCommand } from './train_conv.js';
 import { info } from './info.js';
 
 /** Every `mimo` subcommand, in the order `mimo --help` lists them. */
-export const COMMANDS: Command[] = [demo, trainConvCommand, evalCommand, info, benchKernels, benchStep, benchData, dataInfo];
+export const COMMANDS: Command[] = [demo, trainConvCommand, evalCommand, resultsConv, info, benchKernels, benchStep, benchData, dataInfo];

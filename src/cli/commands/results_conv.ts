@@ -1,0 +1,87 @@
+import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, relative, resolve } from 'node:path';
+import { initBackend } from '../../backend/index.js';
+import { loadCifar10, requireDataset, resolveDataDir } from '../../data/index.js';
+import { modelName, operatingPoints } from '../../models/mimoconv/index.js';
+import { packageRoot } from '../../util/package_root.js';
+import { loadConvCheckpoint, type ConvCheckpointMeta } from '../../train/conv_checkpoint.js';
+import { evaluateConv } from '../../train/evaluate_conv.js';
+import { UsageError } from '../args.js';
+import { Progress } from '../progress.js';
+import { BACKEND_OPTS, DATA_OPTS, type Command } from '../command.js';
+
+/** The `mimo train conv` command line that reproduces a checkpoint's training. */
+export function trainCommand(meta: ConvCheckpointMeta, out: string): string {
+  const m = meta.model, t = meta.train;
+  const parts = [`npx mimo train conv --model ${modelName(m)} --initial-width ${m.initialWidth} --binding ${m.binding} --capacity ${m.capacity}`,
+    `--epochs ${t.epochs} --batch ${t.batch} --lr ${t.lr} --weight-decay ${t.weightDecay} --mixup ${t.mixupAlpha} --grad-filter ${t.gradFilter}`,
+    t.supLow !== null ? `--sup-low ${t.supLow} --sup-frequency ${t.supFrequency}` : '',
+    `--seed ${t.seed}`, t.trainImages ? `--train-images ${t.trainImages}` : '', `--out ${out} --resume`];
+  return parts.filter(Boolean).join(' ');
+}
+
+export const resultsConv: Command = {
+  path: ['results', 'conv'],
+  summary: 'Evaluate MIMOConv checkpoints at every operating point and write results/<name>.md and .json (accuracy, images/s, training time, commands).',
+  options: {
+    ...BACKEND_OPTS, ...DATA_OPTS,
+    checkpoints: { type: 'list', help: 'checkpoint paths (required)' },
+    out: { type: 'string', default: 'results/cifar10', help: 'output path without extension' },
+    images: { type: 'number', default: 0, help: 'evaluate the first K test images (0: all)' },
+  },
+  async run(args) {
+    const paths = (args.checkpoints as string[] | undefined) ?? [];
+    if (paths.length === 0) throw new UsageError('--checkpoints a.ckpt,b.ckpt is required');
+    const b = await initBackend({ backend: args.backend as string | undefined, threads: args.threads as number | undefined });
+    const dir = resolveDataDir(args['data-dir'] as string | undefined);
+    requireDataset(dir, 'cifar10');
+    const test = loadCifar10(dir, 'test');
+    const root = packageRoot() ?? process.cwd();
+    const bar = new Progress(paths.length, 'checkpoints', { json: Boolean(args.json) });
+    const models = [];
+    for (const p of paths) {
+      const { net, meta } = loadConvCheckpoint(p);
+      try {
+        const rel = relative(root, resolve(p));
+        const results = operatingPoints(net.config).map((n) => {
+          const r = evaluateConv(net, test, n, { images: args.images as number });
+          return { n, accuracy: Math.round(r.accuracy * 1e5) / 1e5, images_per_s: Math.round(r.images_per_s) };
+        });
+        models.push({
+          name: rel.replace(/^models\//, '').replace(/\.ckpt$/, ''), checkpoint: rel, model: modelName(meta.model), binding: meta.model.binding,
+          capacity: meta.model.capacity, dynamic: meta.train.supLow !== null && meta.train.supFrequency < 1, initial_width: meta.model.initialWidth,
+          epochs: meta.state.epoch, epochs_planned: meta.train.epochs, train_seconds: Math.round(meta.state.trainSeconds),
+          command: trainCommand(meta, rel), results,
+        });
+      } finally {
+        net.dispose();
+      }
+      bar.tick(1, p);
+    }
+    bar.finish();
+    const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, backend ${b.backend} (${b.threads} threads)`;
+    const json = { dataset: 'cifar10', split: 'test', date: new Date().toISOString().slice(0, 10), machine, models };
+    const ns = [...new Set(models.flatMap((m) => m.results.map((r) => r.n)))].sort((x, y) => x - y);
+    const md = [
+      `# CIFAR-10 results`, '',
+      `Test accuracy on ${args.images ? `the first ${args.images}` : 'all 10 000'} CIFAR-10 test images and measured inference images/s (batches of 128 superpositions) per number of superposed inputs n. Measure on an otherwise idle machine.`,
+      `Machine: ${machine}; ${json.date}. Regenerate with \`npx mimo results conv --checkpoints ${paths.join(',')} --out ${args.out}\`.`, '',
+      `| model | binding | N | dynamic | epochs | train time | ${ns.map((n) => `acc n=${n}`).join(' | ')} | ${ns.map((n) => `img/s n=${n}`).join(' | ')} |`,
+      `|---|---|---|---|---|---|${ns.map(() => '---').join('|')}|${ns.map(() => '---').join('|')}|`,
+      ...models.map((m) => {
+        const at = (n: number) => m.results.find((r) => r.n === n);
+        return `| ${m.model} | ${m.binding} | ${m.capacity} | ${m.dynamic ? 'yes' : 'no'} | ${m.epochs}/${m.epochs_planned} | ${(m.train_seconds / 3600).toFixed(2)} h | ` +
+          `${ns.map((n) => (at(n) ? (at(n)!.accuracy * 100).toFixed(2) + '%' : '–')).join(' | ')} | ${ns.map((n) => at(n)?.images_per_s ?? '–').join(' | ')} |`;
+      }),
+      '', '## Commands', '', ...models.map((m) => `- ${m.name}: \`${m.command}\``), '',
+    ].join('\n');
+    const out = resolve(args.out as string);
+    mkdirSync(dirname(out), { recursive: true });
+    for (const [ext, body] of [['.json', JSON.stringify(json, null, 1) + '\n'], ['.md', md]] as const) {
+      writeFileSync(out + ext + '.tmp', body);
+      renameSync(out + ext + '.tmp', out + ext);
+    }
+    return { json, text: md };
+  },
+};
