@@ -18,9 +18,25 @@ export function circulantIndex(d: number): Int32Array {
   return idx;
 }
 
+const selectorCache = new Map<number, Float32Array>();
+
+/** P [D, D·D] with P[t, m·D + j] = 1 when (m − j) mod D = t: keys @ P lays out the circulants. */
+function circulantSelector(d: number): Float32Array {
+  let p = selectorCache.get(d);
+  if (!p) {
+    p = new Float32Array(d * d * d);
+    const idx = circulantIndex(d);
+    for (let q = 0; q < d * d; q++) p[idx[q] * d * d + q] = 1;
+    selectorCache.set(d, p);
+  }
+  return p;
+}
+
 /**
  * C(k) for each key: keys [N, D] -> [N, D, D] with out[s, m, j] = keys[s, (m − j) mod D],
- * so that C(k_s) · x = k_s ⊛ x (circular convolution).
+ * so that C(k_s) · x = k_s ⊛ x (circular convolution). Built as a product with a fixed 0/1
+ * selector rather than a gather, so the key gradient is one small matmul instead of a
+ * scatter-add.
  *
  * @example
  * const c = circulant(tf.tensor2d([[1, 2, 3]])); // [[[1,3,2],[2,1,3],[3,2,1]]]
@@ -28,7 +44,7 @@ export function circulantIndex(d: number): Int32Array {
 export function circulant(keys: tf.Tensor2D): tf.Tensor3D {
   const [n, d] = keys.shape;
   return tf.tidy(() => {
-    const idx = tf.tensor2d(circulantIndex(d), [d, d], 'int32');
-    return tf.gather(keys, idx, 1).reshape([n, d, d]) as tf.Tensor3D; // [N, D(m), D(j)]
+    const sel = tf.tensor2d(circulantSelector(d), [d, d * d]);
+    return tf.matMul(keys, sel).reshape([n, d, d]) as tf.Tensor3D; // [N, D(m), D(j)]
   });
 }

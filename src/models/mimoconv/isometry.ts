@@ -12,20 +12,20 @@ import * as tf from '@tensorflow/tfjs';
 export function isometryPenalty(w: tf.Tensor4D, stride: number): tf.Scalar {
   const [k, , cin, cout] = w.shape;
   return tf.tidy(() => {
-    // K' as PyTorch sees it: (c_s, c_l, k, k) with c_s <= c_l.
-    const oihw = w.transpose([3, 2, 0, 1]); // [cout, cin, k, k]
-    const kp = cin < cout ? oihw.transpose([1, 0, 2, 3]) : oihw; // [c_s, c_l, k, k]
-    const cs = kp.shape[0];
-    // Treated as c_s images of k×k with c_l channels, correlated with K' itself as the filter.
-    const images = kp.transpose([0, 2, 3, 1]) as tf.Tensor4D; // [c_s, k, k, c_l]  (NHWC)
-    const filter = kp.transpose([2, 3, 1, 0]) as tf.Tensor4D; // [k, k, c_l, c_s]  (HWIO)
+    // K' = the conv with its smaller channel count first, (c_s, c_l, k, k) in PyTorch terms,
+    // correlated with itself: c_s "images" of k×k with c_l channels, K' as the filter.
+    // Both are read straight from HWIO: no swap (cin >= cout) means images = w as [cout, k, k, cin]
+    // and filter = w itself; a swap means images = [cin, k, k, cout] and filter = [k, k, cout, cin].
+    const swap = cin < cout;
+    const cs = swap ? cin : cout;
+    const images = (swap ? w.transpose([2, 0, 1, 3]) : w.transpose([3, 0, 1, 2])) as tf.Tensor4D; // [c_s, k, k, c_l]
+    const filter = (swap ? w.transpose([0, 1, 3, 2]) : w) as tf.Tensor4D; // [k, k, c_l, c_s]
     const pad = k - 1;
     const g = tf.conv2d(images, filter, stride, [[0, 0], [pad, pad], [pad, pad], [0, 0]]); // [c_s, S, S, c_s]
-    const s = g.shape[1], mid = Math.floor(s / 2);
-    // T: the identity at the centre tap. G[b, y, x, a] here is PyTorch's G[b, a, y, x].
-    const t = tf.buffer([cs, s, s, cs]);
-    for (let a = 0; a < cs; a++) t.set(1, a, mid, mid, a);
-    return g.sub(t.toTensor()).square().sum().mul(0.5) as tf.Scalar;
+    // ½‖G − T‖² = ½‖G‖² − Σ_a G_centre[a, a] + ½·c_s  (T: the identity at the centre tap), and the
+    // centre tap is the zero shift, whose diagonal Σ_a ‖K'_a‖² is simply ‖w‖²_F.
+    const trace = w.square().sum();
+    return g.square().sum().mul(0.5).sub(trace).add(0.5 * cs) as tf.Scalar;
   });
 }
 
