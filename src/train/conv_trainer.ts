@@ -16,7 +16,8 @@ import { loadConvCheckpoint, saveConvCheckpoint, type EpochMetrics, type TrainSt
 import { evaluateConv } from './evaluate_conv.js';
 import { mixup } from './mixup.js';
 import { oneCycle } from './one_cycle.js';
-import { clipGradNorm, Sgd } from './sgd.js';
+import { convTrainStep } from './conv_step.js';
+import { Sgd } from './sgd.js';
 
 export interface TrainConvOptions {
   model: Partial<MimoConvConfig>;
@@ -79,7 +80,6 @@ export async function trainConv(o: TrainConvOptions): Promise<TrainConvResult> {
     const lowN = train.supLow ?? N;
     const evalNs = [...new Set([N, lowN])];
     const perImage = data.train.height * data.train.width * data.train.channels;
-    const names = Object.keys(net.params);
     let epochsThisRun = 0;
     while (state.epoch < train.epochs && epochsThisRun < (o.maxEpochs ?? Infinity)) {
       const t0 = performance.now();
@@ -94,37 +94,15 @@ export async function trainConv(o: TrainConvOptions): Promise<TrainConvResult> {
           const mixed = mixup(b.x, b.y, perImage, train.mixupAlpha, rng);
           const sched = oneCycle(schedule, state.step);
           lr = sched.lr;
-          const r = tf.tidy(() => {
-            const x = tf.tensor4d(mixed.x, [b.size, data.train.height, data.train.width, data.train.channels]);
-            const ya = tf.oneHot(tf.tensor1d(b.y, 'int32'), cfg.classes), yb = tf.oneHot(tf.tensor1d(mixed.yPerm, 'int32'), cfg.classes);
-            let pred: tf.Tensor | null = null, regs: tf.Tensor[] = [];
-            const lossFn = (...ps: tf.Tensor[]) => {
-              const params = Object.fromEntries(names.map((nm, i) => [nm, ps[i]]));
-              const logits = net.forward(x, n, { training: true, params }).logits;
-              pred = tf.keep(logits.argMax(1));
-              const reg = net.regularizers(params);
-              regs = [tf.keep(reg.bind), tf.keep(reg.iso)];
-              const ce = tf.losses.softmaxCrossEntropy(ya, logits).mul(mixed.lambda)
-                .add(tf.losses.softmaxCrossEntropy(yb, logits).mul(1 - mixed.lambda));
-              return ce.add(reg.bind.mul(train.bindingReg)).add(reg.iso.mul(train.isometryReg)) as tf.Scalar;
-            };
-            const { value, grads } = tf.valueAndGrads(lossFn)(names.map((nm) => net.params[nm]));
-            const clipped = clipGradNorm(Object.fromEntries(names.map((nm, i) => [nm, grads[i]])), train.clipNorm);
-            // The filter: NaN/inf norms fail the comparison and are skipped, as in the reference.
-            const limit = train.gradFilter > 0 && state.avgNormPrev !== null ? train.gradFilter * state.avgNormPrev : Infinity;
-            const ok = clipped.norm < limit;
-            if (ok) sgd.step(clipped.grads, sched.lr, sched.momentum);
-            const p = (pred as unknown as tf.Tensor).dataSync();
-            let acc = 0;
-            for (let i = 0; i < b.size; i++) acc += mixed.lambda * Number(p[i] === b.y[i]) + (1 - mixed.lambda) * Number(p[i] === mixed.yPerm[i]);
-            const out = { loss: value.dataSync()[0], acc: acc / b.size, norm: clipped.norm, ok, bind: regs[0].dataSync()[0], iso: regs[1].dataSync()[0] };
-            tf.dispose([pred as unknown as tf.Tensor, ...regs]);
-            return out;
-          });
+          // The filter: steps whose gradient norm reaches gradFilter x last epoch's mean are skipped.
+          const normLimit = train.gradFilter > 0 && state.avgNormPrev !== null ? train.gradFilter * state.avgNormPrev : Infinity;
+          const r = convTrainStep(net, sgd, {
+            x: mixed.x, shape: [b.size, data.train.height, data.train.width, data.train.channels], y: b.y, yPerm: mixed.yPerm, lambda: mixed.lambda, n,
+          }, { bindingReg: train.bindingReg, isometryReg: train.isometryReg, clipNorm: train.clipNorm, normLimit, lr: sched.lr, momentum: sched.momentum });
           state.step++;
-          losses.push(r.loss); accs.push(r.acc); norms.push(r.norm);
-          if (r.ok) accepted.push(r.norm);
-          rBind = r.bind; rIso = r.iso;
+          losses.push(r.loss); accs.push(r.accuracy); norms.push(r.norm);
+          if (r.applied) accepted.push(r.norm);
+          rBind = r.rBind; rIso = r.rIso;
           if (!Number.isFinite(r.loss)) throw new Error(`training diverged: loss ${r.loss} at epoch ${e + 1}, step ${state.step}; lower --lr (now ${train.lr})`);
           o.onStep?.({ step: state.step, totalSteps, loss: r.loss, epoch: e + 1 });
         }
