@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { disposeMomentum } from '../util/tf_fixes.js';
 import { batchNormTrain } from '../ops/batch_norm.js';
+import { profileKernels, type KernelTime } from './profile.js';
 
 export interface WrnStepConfig {
   depth: number;
@@ -19,11 +20,7 @@ export interface WrnStepConfig {
   bn?: 'fused' | 'composed';
 }
 
-export interface KernelTime {
-  name: string;
-  ms: number;
-  calls: number;
-}
+export type { KernelTime } from './profile.js';
 
 export interface WrnStepResult {
   config: WrnStepConfig;
@@ -122,19 +119,9 @@ export async function benchWrnStep(cfg: WrnStepConfig, opts: { reps?: number; pr
       flops_per_image: flopsPerImage, train_gflops: round((3 * flopsPerImage * cfg.batch) / (ms / 1000) / 1e9),
     };
     if (opts.profile) {
-      const t = performance.now();
-      const info = await tf.profile(step);
-      const wall = performance.now() - t;
-      const agg = new Map<string, KernelTime>();
-      for (const k of info.kernels) {
-        const e = agg.get(k.name) ?? { name: k.name, ms: 0, calls: 0 };
-        e.ms += k.kernelTimeMs as number;
-        e.calls++;
-        agg.set(k.name, e);
-      }
-      const kernels = [...agg.values()].map((k) => ({ ...k, ms: round(k.ms) })).sort((a, b) => b.ms - a.ms);
-      r.kernels = kernels;
-      r.outside_kernels_ms = round(wall - kernels.reduce((a, k) => a + k.ms, 0));
+      const p = await profileKernels(step);
+      r.kernels = p.kernels;
+      r.outside_kernels_ms = p.outside_kernels_ms;
     }
     return r;
   } finally {

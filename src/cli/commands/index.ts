@@ -1,4 +1,5 @@
 import type { Command } from '../command.js';
+import { benchConv } from './bench_conv.js';
 import { benchData } from './bench_data.js';
 import { benchKernels } from './bench_kernels.js';
 import { benchStep } from './bench_step.js';
@@ -10,4 +11,4 @@ import { trainConvCommand } from './train_conv.js';
 import { info } from './info.js';
 
 /** Every `mimo` subcommand, in the order `mimo --help` lists them. */
-export const COMMANDS: Command[] = [demo, trainConvCommand, evalCommand, resultsConv, info, benchKernels, benchStep, benchData, dataInfo];
+export const COMMANDS: Command[] = [demo, trainConvCommand, evalCommand, resultsConv, info, benchKernels, benchStep, benchConv, benchData, dataInfo];

@@ -1,0 +1,99 @@
+/**
+ * End-to-end speed of a MIMOConv network per number of superposed inputs n: inference
+ * images/s (batches of `batch` superpositions, evaluation mode) and training-step
+ * seconds (one step over `batch` superpositions: forward, regularisers, backward,
+ * clipping, SGD), with the analytic FLOPs per image (SPEC §1.8). Weights are random:
+ * speed does not depend on them.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { macsPerImage, MimoConvNet, modelName, type MimoConvConfig } from '../models/mimoconv/index.js';
+import { convTrainStep } from '../train/conv_step.js';
+import { Sgd } from '../train/sgd.js';
+import { profileKernels, type Profile } from './profile.js';
+
+export interface ConvSpeedRow {
+  n: number;
+  images_per_s: number;
+  train_step_s: number;
+  flops_per_image: number;
+}
+
+export interface ConvSpeedOptions {
+  batch?: number;
+  imageSize?: number;
+  /** Timed repetitions (median reported). */
+  reps?: number;
+  /** Skip the training-step measurement. */
+  inferenceOnly?: boolean;
+  onProgress?: () => void;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function timed(f: () => void, reps: number): number {
+  f();
+  const ts: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t = performance.now();
+    f();
+    ts.push((performance.now() - t) / 1000);
+  }
+  return median(ts);
+}
+
+/** Random inputs of `count` images. */
+function images(count: number, size: number, seed: number): { x: Float32Array; y: Int32Array } {
+  const x = tf.tidy(() => tf.randomNormal([count, size, size, 3], 0, 1, 'float32', seed).dataSync() as Float32Array);
+  return { x, y: Int32Array.from({ length: count }, (_, i) => i % 10) };
+}
+
+/** Measures one model at each n. */
+export function benchConvSpeed(config: Partial<MimoConvConfig>, ns: number[], o: ConvSpeedOptions = {}): { model: string; config: MimoConvConfig; rows: ConvSpeedRow[] } {
+  const batch = o.batch ?? 128, size = o.imageSize ?? 32, reps = o.reps ?? 3;
+  const net = new MimoConvNet(config, 1);
+  const sgd = new Sgd(net.params, { weightDecay: 1e-5, noDecay: net.noDecay() });
+  try {
+    const rows = ns.map((n) => {
+      if (net.config.capacity % n !== 0) throw new Error(`bench conv: n=${n} does not divide the capacity N=${net.config.capacity}`);
+      const { x, y } = images(batch * n, size, n);
+      const shape: [number, number, number, number] = [batch * n, size, size, 3];
+      // Evaluation needs running statistics for n: one calibration batch.
+      const xt = tf.tensor4d(x, shape);
+      net.calibrate(n, [xt]);
+      const infer = timed(() => tf.tidy(() => { net.forward(xt, n, { training: false }).logits.dataSync(); }), reps);
+      xt.dispose();
+      o.onProgress?.();
+      let trainStep = NaN;
+      if (!o.inferenceOnly) {
+        trainStep = timed(() => {
+          convTrainStep(net, sgd, { x, shape, y, yPerm: y, lambda: 1, n },
+            { bindingReg: 0.1, isometryReg: net.config.arch === 'mimonet' ? 1e-4 : 0, clipNorm: 1000, normLimit: Infinity, lr: 1e-4, momentum: 0.9 });
+        }, reps);
+        o.onProgress?.();
+      }
+      return { n, images_per_s: Math.round((batch * n) / infer * 10) / 10, train_step_s: Math.round(trainStep * 1000) / 1000, flops_per_image: Math.round(2 * macsPerImage(net.config, n, size)) };
+    });
+    return { model: modelName(net.config), config: net.config, rows };
+  } finally {
+    sgd.dispose();
+    net.dispose();
+  }
+}
+
+/** Per-kernel profile of one training step at n. */
+export async function profileConvStep(config: Partial<MimoConvConfig>, n: number, batch = 128, size = 32): Promise<Profile> {
+  const net = new MimoConvNet(config, 1);
+  const sgd = new Sgd(net.params, { weightDecay: 1e-5, noDecay: net.noDecay() });
+  try {
+    const { x, y } = images(batch * n, size, 7);
+    const step = () => {
+      convTrainStep(net, sgd, { x, shape: [batch * n, size, size, 3], y, yPerm: y, lambda: 1, n },
+        { bindingReg: 0.1, isometryReg: net.config.arch === 'mimonet' ? 1e-4 : 0, clipNorm: 1000, normLimit: Infinity, lr: 1e-4, momentum: 0.9 });
+    };
+    step();
+    return await profileKernels(step);
+  } finally {
+    sgd.dispose();
+    net.dispose();
+  }
+}

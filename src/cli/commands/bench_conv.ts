@@ -1,0 +1,54 @@
+import { initBackend } from '../../backend/index.js';
+import { benchConvSpeed, profileConvStep } from '../../bench/conv_speed.js';
+import { parseModelName, type Binding, type MimoConvConfig } from '../../models/mimoconv/index.js';
+import { UsageError } from '../args.js';
+import { Progress } from '../progress.js';
+import { BACKEND_OPTS, table, type Command } from '../command.js';
+
+export const benchConv: Command = {
+  path: ['bench', 'conv'],
+  summary: 'MIMOConv speed per n: inference images/s (128 superpositions per batch), training-step seconds, FLOPs per image; a WRN baseline alongside.',
+  options: {
+    ...BACKEND_OPTS,
+    model: { type: 'string', default: 'mimonet-16-4', help: 'wrn-D-W or mimonet-D-W' },
+    'initial-width': { type: 'number', default: 2, help: 'stem width multiplier' },
+    binding: { type: 'string', default: 'hrr', help: 'hrr, mbat or none' },
+    capacity: { type: 'number', default: 4, help: 'N' },
+    n: { type: 'list', help: 'operating points (default: 1,2,4 dividing N)' },
+    baseline: { type: 'string', help: 'plain WRN to compare with, e.g. wrn-16-4 (default: wrn with the same depth and width; "none" to skip)' },
+    batch: { type: 'number', default: 128, help: 'superpositions per batch' },
+    'image-size': { type: 'number', default: 32, help: 'input height and width' },
+    reps: { type: 'number', default: 3, help: 'timed repetitions (median)' },
+    'inference-only': { type: 'boolean', help: 'skip the training-step timings' },
+    profile: { type: 'boolean', help: 'also profile one training step at n = N, per kernel' },
+  },
+  async run(args) {
+    const { arch, depth, width } = parseModelName(args.model as string);
+    const N = args.capacity as number;
+    const cfg: Partial<MimoConvConfig> = { arch, depth, width, initialWidth: args['initial-width'] as number, binding: args.binding as Binding, capacity: N };
+    const ns = args.n ? (args.n as string[]).map(Number) : [1, 2, 4].filter((n) => N % n === 0);
+    for (const n of ns) if (!Number.isInteger(n) || n < 1 || N % n !== 0) throw new UsageError(`--n ${n} must divide --capacity ${N}`);
+    const baseName = (args.baseline as string | undefined) ?? `wrn-${depth}-${width}`;
+    const b = await initBackend({ backend: args.backend as string | undefined, threads: args.threads as number | undefined });
+    const steps = (ns.length + (baseName === 'none' ? 0 : 1)) * (args['inference-only'] ? 1 : 2);
+    const bar = new Progress(steps, 'bench conv', { json: Boolean(args.json) });
+    const common = { batch: args.batch as number, imageSize: args['image-size'] as number, reps: args.reps as number, inferenceOnly: Boolean(args['inference-only']), onProgress: () => bar.tick() };
+    const main = benchConvSpeed(cfg, ns, common);
+    let baseline: { model: string; images_per_s: number; train_step_s: number; flops_per_image: number } | null = null;
+    if (baseName !== 'none') {
+      const p = parseModelName(baseName);
+      const r = benchConvSpeed({ ...p, initialWidth: 1, binding: 'none', capacity: 1 }, [1], common);
+      baseline = { model: r.model, ...r.rows[0] };
+      delete (baseline as { n?: number }).n;
+    }
+    bar.finish();
+    const profile = args.profile ? await profileConvStep(cfg, N, args.batch as number, args['image-size'] as number) : undefined;
+    const rows = main.rows.map((r) => [r.n, r.images_per_s, r.train_step_s, (r.flops_per_image / 1e6).toFixed(1),
+      (r.images_per_s / main.rows[0].images_per_s).toFixed(2) + 'x', (main.rows[0].flops_per_image / r.flops_per_image).toFixed(2) + 'x']);
+    let text = `${main.model} iw=${main.config.initialWidth} ${main.config.binding} N=${N} on ${b.backend} (${b.threads} threads), batch ${args.batch} superpositions\n` +
+      table(['n', 'images/s', 'train step s', 'MFLOP/img', 'speedup', 'FLOP ratio'], rows);
+    if (baseline) text += `\nbaseline ${baseline.model}: ${baseline.images_per_s} images/s, train step ${baseline.train_step_s} s, ${(baseline.flops_per_image / 1e6).toFixed(1)} MFLOP/img`;
+    if (profile) text += '\n\n' + table(['kernel', 'ms', 'calls'], profile.kernels.filter((k) => k.ms >= 1).map((k) => [k.name, k.ms.toFixed(1), k.calls])) + `\n(outside kernels) ${profile.outside_kernels_ms.toFixed(1)} ms of ${profile.wall_ms.toFixed(1)}`;
+    return { json: { backend: b.backend, threads: b.threads, model: main.model, config: main.config, results: main.rows, baseline, ...(profile ? { profile } : {}) }, text };
+  },
+};
