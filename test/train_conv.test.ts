@@ -56,6 +56,11 @@ test('resuming reproduces the uninterrupted run exactly', async () => {
   await trainConv({ ...base(join(dir, 'b.ckpt'), 3), maxEpochs: 1 });
   const b = await trainConv(base(join(dir, 'b.ckpt'), 3));
   assert.deepEqual(b.history.map((h) => [h.train_loss, h.train_accuracy, h.grad_norm]), a.history.map((h) => [h.train_loss, h.train_accuracy, h.grad_norm]));
+  // Resuming needs only the path; changing the recipe is refused; extending epochs is allowed.
+  await assert.rejects(trainConv({ ...base(join(dir, 'b.ckpt'), 3), train: { lr: 0.1 } }), /cannot change lr on resume \(checkpoint has 0.05/);
+  await assert.rejects(trainConv({ ...base(join(dir, 'b.ckpt'), 3), model: { capacity: 4 } }), /checkpoint has capacity=2 but 4 was asked for/);
+  const more = await trainConv({ model: {}, train: { epochs: 4 }, out: join(dir, 'b.ckpt'), dataDir: '/nonexistent', resume: true, data });
+  assert.equal(more.history.length, 4);
   rmSync(dir, { recursive: true });
 });
 

@@ -56,7 +56,15 @@ export async function trainConv(o: TrainConvOptions): Promise<TrainConvResult> {
   if (o.resume && existsSync(o.out)) {
     const loaded = loadConvCheckpoint(o.out, o.model);
     net = loaded.net;
-    train = resolveTrainConfig({ ...loaded.meta.train, ...definedOnly(o.train, ['epochs']) }, net.config.capacity);
+    // A resumed run keeps its recipe; only the number of epochs may be extended.
+    for (const [k, v] of Object.entries(o.train)) {
+      const was = (loaded.meta.train as unknown as Record<string, unknown>)[k];
+      if (k !== 'epochs' && v !== undefined && v !== was) {
+        net.dispose();
+        throw new Error(`${o.out}: cannot change ${k} on resume (checkpoint has ${JSON.stringify(was)}, asked for ${JSON.stringify(v)}); drop the option or start a new run with another --out`);
+      }
+    }
+    train = resolveTrainConfig({ ...loaded.meta.train, ...(o.train.epochs !== undefined ? { epochs: o.train.epochs } : {}) }, net.config.capacity);
     state = loaded.meta.state;
     history = loaded.meta.history;
     sgdState = loaded.sgdState;
@@ -153,10 +161,4 @@ export async function trainConv(o: TrainConvOptions): Promise<TrainConvResult> {
 function round(v: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(v * f) / f;
-}
-
-function definedOnly<T extends object>(o: Partial<T>, keys: (keyof T)[]): Partial<T> {
-  const out: Partial<T> = {};
-  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
-  return out;
 }

@@ -12,21 +12,21 @@ export const trainConvCommand: Command = {
   summary: 'Train a MIMOConv network (or the WRN baseline) on CIFAR-10 with the reference recipe; checkpoints every epoch, --resume continues.',
   options: {
     ...BACKEND_OPTS, ...DATA_OPTS,
-    model: { type: 'string', default: 'mimonet-16-4', help: 'wrn-D-W or mimonet-D-W' },
-    'initial-width': { type: 'number', default: 2, help: 'stem width multiplier (binding happens on 16x this many channels)' },
-    binding: { type: 'string', default: 'hrr', help: 'hrr, mbat or none' },
-    capacity: { type: 'number', default: 1, help: 'N, inputs per superposition' },
-    epochs: { type: 'number', default: 200, help: 'epochs (each makes N passes over the data)' },
-    batch: { type: 'number', default: 128, help: 'superpositions per step (loader batch = batch x N images)' },
-    lr: { type: 'number', default: 0.2, help: 'one-cycle maximum learning rate' },
-    'weight-decay': { type: 'number', default: 1e-5, help: 'coupled L2 (not on PReLU slopes)' },
-    mixup: { type: 'number', default: 1, help: 'mixup alpha (0: off)' },
-    'grad-filter': { type: 'number', default: 10, help: 'skip steps with gradient norm >= this x last epoch mean (0: off)' },
+    model: { type: 'string', help: 'wrn-D-W or mimonet-D-W (default mimonet-16-4)' },
+    'initial-width': { type: 'number', help: 'stem width multiplier (binding happens on 16x this many channels) (default 2)' },
+    binding: { type: 'string', help: 'hrr, mbat or none (default hrr)' },
+    capacity: { type: 'number', help: 'N, inputs per superposition (default 1)' },
+    epochs: { type: 'number', help: 'epochs (each makes N passes over the data) (default 200)' },
+    batch: { type: 'number', help: 'superpositions per step (loader batch = batch x N images) (default 128)' },
+    lr: { type: 'number', help: 'one-cycle maximum learning rate (default 0.2)' },
+    'weight-decay': { type: 'number', help: 'coupled L2 (not on PReLU slopes) (default 1e-5)' },
+    mixup: { type: 'number', help: 'mixup alpha (0: off) (default 1)' },
+    'grad-filter': { type: 'number', help: 'skip steps with gradient norm >= this x last epoch mean (0: off) (default 10)' },
     'sup-low': { type: 'number', help: 'dynamic mode: n of the slow steps (divides N)' },
-    'sup-frequency': { type: 'number', default: 1, help: 'dynamic mode: probability of a fast (n = N) step' },
-    seed: { type: 'number', default: 42, help: 'seed of initialisation, shuffling, augmentation, mixup' },
-    'train-images': { type: 'number', default: 0, help: 'use the first K training images (0: all 50000)' },
-    'test-images': { type: 'number', default: 0, help: 'per-epoch evaluation on the first K test images (0: all)' },
+    'sup-frequency': { type: 'number', help: 'dynamic mode: probability of a fast (n = N) step (default 1)' },
+    seed: { type: 'number', help: 'seed of initialisation, shuffling, augmentation, mixup (default 42)' },
+    'train-images': { type: 'number', help: 'use the first K training images (0: all 50000) (default 0)' },
+    'test-images': { type: 'number', help: 'per-epoch evaluation on the first K test images (0: all) (default 0)' },
     out: { type: 'string', help: 'checkpoint path (required)' },
     resume: { type: 'boolean', help: 'continue from --out if it exists' },
     log: { type: 'string', help: 'JSONL metrics log (default: <out>.jsonl)' },
@@ -34,16 +34,19 @@ export const trainConvCommand: Command = {
   },
   async run(args) {
     if (!args.out) throw new UsageError('--out <checkpoint path> is required, e.g. --out models/mimonet-16-4-N4.ckpt');
-    const { arch, depth, width } = parseModelName(args.model as string);
-    const binding = args.binding as Binding;
-    if (!['hrr', 'mbat', 'none'].includes(binding)) throw new UsageError(`--binding must be hrr, mbat or none, got '${binding}'`);
-    const model: Partial<MimoConvConfig> = { arch, depth, width, initialWidth: args['initial-width'] as number, binding, capacity: args.capacity as number };
-    const train: Partial<TrainConvConfig> = {
-      epochs: args.epochs as number, batch: args.batch as number, lr: args.lr as number, weightDecay: args['weight-decay'] as number,
-      mixupAlpha: args.mixup as number, gradFilter: args['grad-filter'] as number, supLow: (args['sup-low'] as number | undefined) ?? null,
-      supFrequency: args['sup-frequency'] as number, seed: args.seed as number, trainImages: args['train-images'] as number,
-      testImages: args['test-images'] as number,
-    };
+    // Only what was given on the command line: a resumed run takes everything else from its
+    // checkpoint, a new run from the defaults.
+    const model: Partial<MimoConvConfig> = defined({
+      ...(args.model ? parseModelName(args.model as string) : {}),
+      initialWidth: args['initial-width'] as number | undefined, binding: args.binding as Binding | undefined, capacity: args.capacity as number | undefined,
+    });
+    if (model.binding && !['hrr', 'mbat', 'none'].includes(model.binding)) throw new UsageError(`--binding must be hrr, mbat or none, got '${model.binding}'`);
+    const train: Partial<TrainConvConfig> = defined({
+      epochs: args.epochs as number | undefined, batch: args.batch as number | undefined, lr: args.lr as number | undefined,
+      weightDecay: args['weight-decay'] as number | undefined, mixupAlpha: args.mixup as number | undefined, gradFilter: args['grad-filter'] as number | undefined,
+      supLow: args['sup-low'] as number | undefined, supFrequency: args['sup-frequency'] as number | undefined, seed: args.seed as number | undefined,
+      trainImages: args['train-images'] as number | undefined, testImages: args['test-images'] as number | undefined,
+    });
     const b = await initBackend({ backend: args.backend as string | undefined, threads: args.threads as number | undefined });
     let bar: Progress | undefined;
     const json = Boolean(args.json);
@@ -68,3 +71,7 @@ export const trainConvCommand: Command = {
     };
   },
 };
+
+function defined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
