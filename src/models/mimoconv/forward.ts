@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { batchNormTrain } from '../../ops/batch_norm.js';
 import { bindBundle, bundle, circulant } from '../../vsa/index.js';
-import { hasUnbind, widths, type MimoConvConfig } from './config.js';
+import { hasUnbind, operatingPoints, widths, type MimoConvConfig } from './config.js';
 import { layout, type Layout } from './layout.js';
 
 export type Params = Record<string, tf.Tensor>;
@@ -60,7 +60,7 @@ export function slotMatrices(c: MimoConvConfig, p: Params): tf.Tensor3D | null {
 export function forward(c: MimoConvConfig, p: Params, x: tf.Tensor4D, n: number, bnMode: BnMode,
   tap?: (name: 'stem' | 'bundled' | 'stage1' | 'stage2' | 'stage3' | 'pooled', t: tf.Tensor) => void): ForwardOutput {
   const N = c.capacity;
-  if (!Number.isInteger(n) || n < 1 || N % n !== 0) throw new Error(`MIMOConv: n=${n} superposed inputs must divide the capacity N=${N} (use one of ${[1, 2, 3, 4, 6, 8].filter((d) => N % d === 0 && d <= N).join(', ')})`);
+  if (!Number.isInteger(n) || n < 1 || N % n !== 0) throw new Error(`MIMOConv: n=${n} superposed inputs must divide the capacity N=${N} (use one of ${operatingPoints(c).join(', ')})`);
   const [b, , , ch] = x.shape;
   if (ch !== c.inChannels) throw new Error(`MIMOConv: input has ${ch} channels, the model expects ${c.inChannels} (NHWC layout)`);
   if (b % n !== 0) throw new Error(`MIMOConv: batch of ${b} images is not a multiple of n=${n}; drop the last ${b % n} or pad`);
