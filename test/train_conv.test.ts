@@ -13,6 +13,7 @@ import { initBackend } from '../src/backend/index.js';
 import { loadConvCheckpoint } from '../src/train/conv_checkpoint.js';
 import { trainConv, type TrainConvOptions } from '../src/train/conv_trainer.js';
 import { evaluateConv } from '../src/train/evaluate_conv.js';
+import { checkpointCompact } from '../src/cli/commands/checkpoint_compact.js';
 import { synthetic } from './helpers/synthetic.js';
 
 const data = { train: synthetic(96, 8, 1), test: synthetic(48, 8, 2, 'test') };
@@ -45,6 +46,15 @@ test('training learns, logs, checkpoints every epoch and evaluates at every n fr
     const one = evaluateConv(net, data.test, n, { batch: 1 });
     assert.equal(one.accuracy, e.accuracy, `n=${n}: batch 1 vs batch 128`);
   }
+  // A final compact copy (float16 weights, no optimizer state) classifies the same.
+  await checkpointCompact.run({ _: [], in: out, out: join(dir, 'final.ckpt'), final: true });
+  const small = loadConvCheckpoint(join(dir, 'final.ckpt'));
+  assert.deepEqual(Object.keys(small.sgdState), []);
+  for (const n of [1, 2]) {
+    const a = evaluateConv(net, data.test, n), b2 = evaluateConv(small.net, data.test, n);
+    assert.ok(Math.abs(a.accuracy - b2.accuracy) <= 1 / 48, `n=${n}: fp16 weights ${b2.accuracy} vs fp32 ${a.accuracy}`);
+  }
+  small.net.dispose();
   net.dispose();
   rmSync(dir, { recursive: true });
 });
@@ -56,6 +66,11 @@ test('resuming reproduces the uninterrupted run exactly', async () => {
   await trainConv({ ...base(join(dir, 'b.ckpt'), 3), maxEpochs: 1 });
   const b = await trainConv(base(join(dir, 'b.ckpt'), 3));
   assert.deepEqual(b.history.map((h) => [h.train_loss, h.train_accuracy, h.grad_norm]), a.history.map((h) => [h.train_loss, h.train_accuracy, h.grad_norm]));
+  // A compact copy (float16 momentum) still resumes, to nearly the same trajectory.
+  await trainConv({ ...base(join(dir, 'c.ckpt'), 3), maxEpochs: 1 });
+  await checkpointCompact.run({ _: [], in: join(dir, 'c.ckpt'), out: join(dir, 'c16.ckpt') });
+  const c = await trainConv(base(join(dir, 'c16.ckpt'), 3));
+  c.history.forEach((h, i) => assert.ok(Math.abs(h.train_loss - a.history[i].train_loss) < 1e-3, `epoch ${i + 1}: ${h.train_loss} vs ${a.history[i].train_loss}`));
   // Resuming needs only the path; changing the recipe is refused; extending epochs is allowed.
   await assert.rejects(trainConv({ ...base(join(dir, 'b.ckpt'), 3), train: { lr: 0.1 } }), /cannot change lr on resume \(checkpoint has 0.05/);
   await assert.rejects(trainConv({ ...base(join(dir, 'b.ckpt'), 3), model: { capacity: 4 } }), /checkpoint has capacity=2 but 4 was asked for/);
