@@ -8,7 +8,6 @@
  */
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import { deriveSeed, loadCifar10, requireDataset, Rng, trainPipeline, type ImageDataset } from '../data/index.js';
 import { MimoConvNet, operatingPoints, type MimoConvConfig } from '../models/mimoconv/index.js';
 import { resolveTrainConfig, type TrainConvConfig } from './conv_config.js';
@@ -16,6 +15,7 @@ import { loadConvCheckpoint, saveConvCheckpoint, type EpochMetrics, type TrainSt
 import { evaluateConv } from './evaluate_conv.js';
 import { mixup } from './mixup.js';
 import { oneCycle } from './one_cycle.js';
+import { calibrateFromTraining } from './calibrate.js';
 import { convTrainStep } from './conv_step.js';
 import { Sgd } from './sgd.js';
 
@@ -133,16 +133,7 @@ export async function trainConv(o: TrainConvOptions): Promise<TrainConvResult> {
       if (state.epoch === train.epochs) {
         // Operating points never trained at get batch-norm statistics from training batches.
         for (const n of operatingPoints(cfg).filter((q) => !net.hasStats(q))) {
-          const calib = trainPipeline(data.train, { batchSize: train.batch * n, seed: deriveSeed(train.seed, 11, n), augment: true, indices: subset });
-          const gen = (function* () {
-            let i = 0;
-            for (const cb of calib.batches(0)) {
-              if (i++ >= train.calibrationBatches) return;
-              const t = tf.tensor4d(cb.x, [cb.size, data.train.height, data.train.width, data.train.channels]);
-              try { yield t; } finally { t.dispose(); }
-            }
-          })();
-          net.calibrate(n, gen);
+          calibrateFromTraining(net, data.train, n, { seed: train.seed, batches: train.calibrationBatches, batch: train.batch, indices: subset });
         }
         state.done = true;
       }

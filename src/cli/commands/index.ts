@@ -3,6 +3,7 @@ import { benchConv } from './bench_conv.js';
 import { benchData } from './bench_data.js';
 import { benchKernels } from './bench_kernels.js';
 import { benchStep } from './bench_step.js';
+import { calibrate } from './calibrate.js';
 import { checkpointCompact } from './checkpoint_compact.js';
 import { dataInfo } from './data_info.js';
 import { demo } from './demo.js';
@@ -12,4 +13,4 @@ import { trainConvCommand } from './train_conv.js';
 import { info } from './info.js';
 
 /** Every `mimo` subcommand, in the order `mimo --help` lists them. */
-export const COMMANDS: Command[] = [demo, trainConvCommand, evalCommand, resultsConv, checkpointCompact, info, benchKernels, benchStep, benchConv, benchData, dataInfo];
+export const COMMANDS: Command[] = [demo, trainConvCommand, evalCommand, resultsConv, calibrate, checkpointCompact, info, benchKernels, benchStep, benchConv, benchData, dataInfo];
