@@ -1,0 +1,89 @@
+/**
+ * MIMOFormer attention in superposition (SPEC §3.3–3.4). A batch of B = G·M·N sequences
+ * is arranged per group as an M×N grid (sequence (g·M + m)·N + n sits in cell (m, n)).
+ * Query bundles superpose a column, key/value bundles a row, each cell bound to its own
+ * bipolar key β_mn, so ⟨q̃_n, k̃_m⟩ keeps cell (m, n)'s term and scrambles the others.
+ *
+ * "att." (`mimoAttention`): one shared memory over all key bundles, per-cell unbinding
+ * inside attention; output per sequence. "att.+MLP" (`mimoAttentionBundled`): no
+ * unbinding; one output per column bundle (G·N sequences), the denominator summed over rows.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { linearMemory, reluFeatures } from './favor.js';
+
+export interface Grid {
+  m: number;
+  n: number;
+}
+
+/** Checks B = G·M·N and returns G, with an error that says what batch sizes work. */
+export function groupsOf(batch: number, grid: Grid): number {
+  const cell = grid.m * grid.n;
+  if (!Number.isInteger(grid.m) || !Number.isInteger(grid.n) || grid.m < 1 || grid.n < 1) throw new Error(`MIMOFormer: grid ${grid.m}x${grid.n} must be whole numbers >= 1`);
+  if (batch % cell !== 0) {
+    throw new Error(`MIMOFormer: batch of ${batch} sequences is not a multiple of M·N = ${grid.m}·${grid.n} = ${cell}; use a batch size divisible by ${cell} (e.g. ${Math.max(cell, Math.round(batch / cell) * cell)})`);
+  }
+  return batch / cell;
+}
+
+interface Bundles {
+  phiQ: tf.Tensor; // [G, N, H, L, R]
+  phiK: tf.Tensor; // [G, M, H, L, R]
+  vt: tf.Tensor; // [G, M, H, L, Dh]
+  beta: tf.Tensor; // [1, M, N, 1, 1, Dh]
+}
+
+function bundles(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor2D, beta: tf.Tensor3D, p: tf.Tensor2D, grid: Grid): Bundles {
+  const [b, h, l, dh] = q.shape;
+  const g = groupsOf(b, grid);
+  const { m: M, n: N } = grid;
+  if (beta.shape[0] < M || beta.shape[1] < N || beta.shape[2] !== dh) {
+    throw new Error(`MIMOFormer: keys are [${beta.shape}], need at least [${M}, ${N}, ${dh}]`);
+  }
+  const s = Math.sqrt(Math.sqrt(dh) * M * N);
+  const mk = mask.reshape([b, 1, l, 1]); // [B, 1, L, 1]
+  const grid6 = (t: tf.Tensor) => t.reshape([g, M, N, h, l, dh]); // [G, M, N, H, L, Dh]
+  // The first M×N keys (the warm-up curriculum uses a corner of the full grid).
+  const bt = beta.slice([0, 0, 0], [M, N, dh]).reshape([1, M, N, 1, 1, dh]); // [1, M, N, 1, 1, Dh]
+  const qb = grid6(q.div(s)).mul(bt).sum(1); // [G, N, H, L, Dh]: column bundles
+  const kb = grid6(k.mul(mk).div(s)).mul(bt).sum(2); // [G, M, H, L, Dh]: row bundles
+  const vb = grid6(v.mul(mk)).mul(bt).sum(2); // [G, M, H, L, Dh]
+  return { phiQ: reluFeatures(qb, p), phiK: reluFeatures(kb, p), vt: vb, beta: bt };
+}
+
+/**
+ * "att.": q, k, v [B, H, L, Dh], mask [B, L], keys β [≥M, ≥N, Dh], features P [R, Dh].
+ * Returns [B, H, L, Dh], one output per sequence.
+ */
+export function mimoAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor2D, beta: tf.Tensor3D, p: tf.Tensor2D, grid: Grid): tf.Tensor4D {
+  const [b, h, l, dh] = q.shape;
+  return tf.tidy(() => {
+    const { phiQ, phiK, vt, beta: bt } = bundles(q, k, v, mask, beta, p, grid);
+    const [g, M, N] = [b / (grid.m * grid.n), grid.m, grid.n];
+    const { memory, norm } = linearMemory(phiK, vt); // [G, M, H, R, Dh], [G, M, H, R]
+    const shared = memory.sum(1); // [G, H, R, Dh]: summed over all key bundles
+    // Batch dims are tiled to match exactly: matmul kernels take equal (or size-1) batches only.
+    const num = tf.matMul(phiQ, shared.expandDims(1).tile([1, N, 1, 1, 1])); // [G, N, H, L, Dh]
+    // Denominator of cell (m, n): φ(q̃_n) · z_m (only row m, as the reference codes it).
+    const den = tf.matMul(phiQ.expandDims(1).tile([1, M, 1, 1, 1, 1]), norm.expandDims(2).tile([1, 1, N, 1, 1]).expandDims(-1)); // [G, M, N, H, L, 1]
+    const out = num.expandDims(1).div(den).mul(bt); // [G, M, N, H, L, Dh], unbound with β_mn
+    return out.reshape([g * M * N, h, l, dh]) as tf.Tensor4D; // [B, H, L, Dh]
+  });
+}
+
+/**
+ * "att.+MLP": as mimoAttention but without unbinding; one output per column bundle,
+ * [G·N, H, L, Dh], normalised by Σ_m z_m.
+ */
+export function mimoAttentionBundled(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor2D, beta: tf.Tensor3D, p: tf.Tensor2D, grid: Grid): tf.Tensor4D {
+  const [b, h, l, dh] = q.shape;
+  return tf.tidy(() => {
+    const { phiQ, phiK, vt } = bundles(q, k, v, mask, beta, p, grid);
+    const g = b / (grid.m * grid.n);
+    const { memory, norm } = linearMemory(phiK, vt);
+    const N = grid.n;
+    const num = tf.matMul(phiQ, memory.sum(1).expandDims(1).tile([1, N, 1, 1, 1])); // [G, N, H, L, Dh]
+    const den = tf.matMul(phiQ, norm.sum(1).expandDims(1).expandDims(-1).tile([1, N, 1, 1, 1])); // [G, N, H, L, 1]
+    return num.div(den).reshape([g * grid.n, h, l, dh]) as tf.Tensor4D; // [G·N, H, L, Dh]
+  });
+}
