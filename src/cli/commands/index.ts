@@ -11,6 +11,7 @@ import { evalCommand } from './eval.js';
 import { resultsConv } from './results_conv.js';
 import { trainConvCommand } from './train_conv.js';
 import { info } from './info.js';
+import { interference } from './interference.js';
 
 /** Every `mimo` subcommand, in the order `mimo --help` lists them. */
-export const COMMANDS: Command[] = [demo, trainConvCommand, evalCommand, resultsConv, calibrate, checkpointCompact, info, benchKernels, benchStep, benchConv, benchData, dataInfo];
+export const COMMANDS: Command[] = [demo, trainConvCommand, evalCommand, resultsConv, calibrate, checkpointCompact, interference, info, benchKernels, benchStep, benchConv, benchData, dataInfo];
