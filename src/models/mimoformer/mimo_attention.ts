@@ -59,15 +59,18 @@ export function mimoAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, ma
   const [b, h, l, dh] = q.shape;
   return tf.tidy(() => {
     const { phiQ, phiK, vt, beta: bt } = bundles(q, k, v, mask, beta, p, grid);
-    const [g, M, N] = [b / (grid.m * grid.n), grid.m, grid.n];
+    const [g, M, N, r] = [b / (grid.m * grid.n), grid.m, grid.n, p.shape[0]];
     const { memory, norm } = linearMemory(phiK, vt); // [G, M, H, R, Dh], [G, M, H, R]
-    const shared = memory.sum(1); // [G, H, R, Dh]: summed over all key bundles
-    // Batch dims are tiled to match exactly: matmul kernels take equal (or size-1) batches only.
-    const num = tf.matMul(phiQ, shared.expandDims(1).tile([1, N, 1, 1, 1])); // [G, N, H, L, Dh]
+    // Query features with (group, head) as the batch: every product below is a plain batched GEMM.
+    const pq = phiQ.transpose([0, 2, 1, 3, 4]).reshape([g * h, N * l, r]); // [G·H, N·L, R]
+    const shared = memory.sum(1).reshape([g * h, r, dh]); // [G·H, R, Dh]: summed over all key bundles
+    const num = tf.matMul(pq, shared).reshape([g, h, N, l, 1, dh]); // [G, H, N, L, 1, Dh]
     // Denominator of cell (m, n): φ(q̃_n) · z_m (only row m, as the reference codes it).
-    const den = tf.matMul(phiQ.expandDims(1).tile([1, M, 1, 1, 1, 1]), norm.expandDims(2).tile([1, 1, N, 1, 1]).expandDims(-1)); // [G, M, N, H, L, 1]
-    const out = num.expandDims(1).div(den).mul(bt); // [G, M, N, H, L, Dh], unbound with β_mn
-    return out.reshape([g * M * N, h, l, dh]) as tf.Tensor4D; // [B, H, L, Dh]
+    const z = norm.transpose([0, 2, 3, 1]).reshape([g * h, r, M]); // [G·H, R, M]
+    const den = tf.matMul(pq, z).reshape([g, h, N, l, M, 1]); // [G, H, N, L, M, 1]
+    const key = bt.reshape([M, N, dh]).transpose([1, 0, 2]).reshape([1, 1, N, 1, M, dh]); // β_mn at [.., n, .., m, :]
+    const out = num.div(den).mul(key); // [G, H, N, L, M, Dh], unbound with β_mn
+    return out.transpose([0, 4, 2, 1, 3, 5]).reshape([b, h, l, dh]) as tf.Tensor4D; // [G, M, N, H, L, Dh] -> [B, H, L, Dh]
   });
 }
 
@@ -79,11 +82,11 @@ export function mimoAttentionBundled(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tenso
   const [b, h, l, dh] = q.shape;
   return tf.tidy(() => {
     const { phiQ, phiK, vt } = bundles(q, k, v, mask, beta, p, grid);
-    const g = b / (grid.m * grid.n);
+    const [g, N, r] = [b / (grid.m * grid.n), grid.n, p.shape[0]];
     const { memory, norm } = linearMemory(phiK, vt);
-    const N = grid.n;
-    const num = tf.matMul(phiQ, memory.sum(1).expandDims(1).tile([1, N, 1, 1, 1])); // [G, N, H, L, Dh]
-    const den = tf.matMul(phiQ, norm.sum(1).expandDims(1).expandDims(-1).tile([1, N, 1, 1, 1])); // [G, N, H, L, 1]
-    return num.div(den).reshape([g * grid.n, h, l, dh]) as tf.Tensor4D; // [G·N, H, L, Dh]
+    const pq = phiQ.transpose([0, 2, 1, 3, 4]).reshape([g * h, N * l, r]); // [G·H, N·L, R]
+    const num = tf.matMul(pq, memory.sum(1).reshape([g * h, r, dh])); // [G·H, N·L, Dh]
+    const den = tf.matMul(pq, norm.sum(1).reshape([g * h, r, 1])); // [G·H, N·L, 1]
+    return num.div(den).reshape([g, h, N, l, dh]).transpose([0, 2, 1, 3, 4]).reshape([g * N, h, l, dh]) as tf.Tensor4D; // [G·N, H, L, Dh]
   });
 }

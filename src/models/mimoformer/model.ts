@@ -1,0 +1,127 @@
+/**
+ * The MIMOFormer encoder-classifier (SPEC §3.1, §3.3–3.4): token + learned position
+ * embeddings, pre-LN blocks whose attention is FAVOR+ (Performer), FAVOR+ in
+ * superposition ("att."), or superposition through attention, `ff` and the MLP
+ * ("att.+MLP"); final LayerNorm, masked mean pooling over all L positions, MLP head (or
+ * the dual head for two-document tasks).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { randomBipolarKeys } from '../../vsa/index.js';
+import { positions, resolveFormerConfig, type MimoFormerConfig } from './config.js';
+import { favorAttention, orthogonalRandomFeatures } from './favor.js';
+import { groupsOf, mimoAttention, mimoAttentionBundled } from './mimo_attention.js';
+
+type P = Record<string, tf.Variable>;
+
+export class MimoFormer {
+  readonly config: MimoFormerConfig;
+  readonly params: P = {};
+  /** Fixed buffers per layer: random features, and the bipolar keys of the grid. */
+  readonly buffers: { features: tf.Tensor2D; beta: tf.Tensor3D; gamma: tf.Tensor3D | null }[] = [];
+
+  constructor(config: Partial<MimoFormerConfig>, seed = 1234) {
+    const c = (this.config = resolveFormerConfig(config));
+    let k = 0;
+    const normal = (name: string, shape: number[], std: number) => {
+      this.params[name] = tf.tidy(() => tf.variable(tf.randomNormal(shape, 0, std, 'float32', seed * 1000 + k++)));
+    };
+    // PyTorch's Linear default: weight and bias U(±1/√fan_in).
+    const linear = (name: string, fanIn: number, fanOut: number) => {
+      const b = 1 / Math.sqrt(fanIn);
+      this.params[`${name}.weight`] = tf.tidy(() => tf.variable(tf.randomUniform([fanIn, fanOut], -b, b, 'float32', seed * 1000 + k++)));
+      this.params[`${name}.bias`] = tf.tidy(() => tf.variable(tf.randomUniform([fanOut], -b, b, 'float32', seed * 1000 + k++)));
+    };
+    const ln = (name: string) => {
+      this.params[`${name}.gamma`] = tf.variable(tf.ones([c.d]));
+      this.params[`${name}.beta`] = tf.variable(tf.zeros([c.d]));
+    };
+    normal('tok', [c.vocab, c.d], 0.02);
+    normal('pos', [positions(c), c.d], 0.02);
+    const hd = c.heads * c.dh;
+    for (let i = 0; i < c.layers; i++) {
+      ln(`layers.${i}.ln1`);
+      linear(`layers.${i}.q`, c.d, hd);
+      linear(`layers.${i}.k`, c.d, hd);
+      linear(`layers.${i}.v`, c.d, hd);
+      linear(`layers.${i}.ff`, hd, c.d);
+      ln(`layers.${i}.ln2`);
+      linear(`layers.${i}.mlp1`, c.d, c.hid);
+      linear(`layers.${i}.mlp2`, c.hid, c.d);
+      this.buffers.push({
+        features: tf.tensor2d(orthogonalRandomFeatures(c.features, c.dh, c.seed * 100 + i), [c.features, c.dh]),
+        beta: randomBipolarKeys(c.grid * c.grid, c.dh, c.seed * 100 + 50 + i).reshape([c.grid, c.grid, c.dh]) as tf.Tensor3D,
+        gamma: c.scheme === 'attmlp' ? (randomBipolarKeys(c.grid * c.grid, c.d, c.seed * 100 + 75 + i).reshape([c.grid, c.grid, c.d]) as tf.Tensor3D) : null,
+      });
+    }
+    ln('final');
+    linear('head1', c.dual ? 4 * c.d : c.d, c.hid);
+    linear('head2', c.hid, c.classes);
+  }
+
+  private lin(x: tf.Tensor, name: string): tf.Tensor {
+    const w = this.params[`${name}.weight`];
+    const lead = x.shape.slice(0, -1);
+    const flat = x.reshape([-1, x.shape[x.rank - 1]]); // [*, in]
+    return tf.matMul(flat, w as tf.Tensor2D).add(this.params[`${name}.bias`]).reshape([...lead, w.shape[1] as number]); // [..., out]
+  }
+
+  private ln(x: tf.Tensor, name: string): tf.Tensor {
+    const m = tf.moments(x, -1, true);
+    return x.sub(m.mean).div(m.variance.add(1e-5).sqrt()).mul(this.params[`${name}.gamma`]).add(this.params[`${name}.beta`]);
+  }
+
+  /**
+   * Encodes tokens [B, L] (int32, 0 = padding) into pooled features [B, d]. `grid` (default
+   * the config's) is the current M = N, smaller during the warm-up curriculum.
+   */
+  encode(tokens: tf.Tensor2D, training: boolean, grid = this.config.grid): tf.Tensor2D {
+    const c = this.config;
+    const [b, l] = tokens.shape;
+    if (l > positions(c)) throw new Error(`MIMOFormer: sequences of ${l} tokens exceed the ${positions(c)} position embeddings (maxLen ${c.maxLen})`);
+    if (c.scheme !== 'performer') groupsOf(b, { m: grid, n: grid });
+    const drop = (t: tf.Tensor) => (training && c.dropout > 0 ? tf.dropout(t, c.dropout) : t);
+    const mask = tokens.notEqual(0).cast('float32') as tf.Tensor2D; // [B, L]
+    let x = drop(tf.gather(this.params.tok, tokens).add(this.params.pos.slice([0, 0], [l, c.d]))); // [B, L, d]
+    const heads = (t: tf.Tensor) => t.reshape([t.shape[0], l, c.heads, c.dh]).transpose([0, 2, 1, 3]) as tf.Tensor4D; // [B', H, L, Dh]
+    const merge = (t: tf.Tensor) => t.transpose([0, 2, 1, 3]).reshape([t.shape[0], l, c.heads * c.dh]); // [B', L, H·Dh]
+    for (let i = 0; i < c.layers; i++) {
+      const pre = `layers.${i}`, buf = this.buffers[i];
+      const a = this.ln(x, `${pre}.ln1`);
+      const q = heads(this.lin(a, `${pre}.q`)), k = heads(this.lin(a, `${pre}.k`)), v = heads(this.lin(a, `${pre}.v`));
+      const g = { m: grid, n: grid };
+      if (c.scheme === 'attmlp') {
+        const gb = b / (grid * grid);
+        const att = merge(mimoAttentionBundled(q, k, v, mask, buf.beta, buf.features, g)); // [G·N, L, H·Dh]
+        // Skip connection bundled over rows with the second key set γ: S_n = Σ_m γ_mn ⊙ X_mn.
+        const gam = buf.gamma!.slice([0, 0, 0], [grid, grid, c.d]).reshape([1, grid, grid, 1, c.d]); // [1, M, N, 1, d]
+        const s = x.reshape([gb, grid, grid, l, c.d]).mul(gam).sum(1).reshape([gb * grid, l, c.d]); // [G·N, L, d]
+        let y = drop(this.lin(att, `${pre}.ff`)).add(s);
+        y = y.add(drop(this.lin(drop(tf.relu(this.lin(this.ln(y, `${pre}.ln2`), `${pre}.mlp1`))), `${pre}.mlp2`)));
+        // Retrieve: X'_mn = γ_mn ⊙ Y_n.
+        x = y.reshape([gb, 1, grid, l, c.d]).mul(gam).reshape([b, l, c.d]);
+      } else {
+        const att = c.scheme === 'att' ? mimoAttention(q, k, v, mask, buf.beta, buf.features, g) : favorAttention(q, k, v, mask, buf.features);
+        x = x.add(drop(this.lin(merge(att), `${pre}.ff`)));
+        x = x.add(drop(this.lin(drop(tf.relu(this.lin(this.ln(x, `${pre}.ln2`), `${pre}.mlp1`))), `${pre}.mlp2`)));
+      }
+    }
+    x = this.ln(x, 'final').mul(mask.expandDims(-1)); // [B, L, d]
+    return x.mean(1) as tf.Tensor2D; // [B, d]: divides by the full L, as the reference
+  }
+
+  /** Logits [B, classes]; for dual models pass the second documents as tokens2. */
+  forward(tokens: tf.Tensor2D, training: boolean, opts: { tokens2?: tf.Tensor2D; grid?: number } = {}): tf.Tensor2D {
+    let h = this.encode(tokens, training, opts.grid);
+    if (this.config.dual) {
+      if (!opts.tokens2) throw new Error('MIMOFormer: a dual (two-document) model needs tokens2');
+      const u = h, v = this.encode(opts.tokens2, training, opts.grid);
+      h = tf.concat([u, v, u.mul(v), u.sub(v)], 1) as tf.Tensor2D; // [B, 4d]
+    }
+    return this.lin(tf.relu(this.lin(h, 'head1')), 'head2') as tf.Tensor2D;
+  }
+
+  dispose(): void {
+    tf.dispose(Object.values(this.params));
+    for (const b of this.buffers) tf.dispose([b.features, b.beta, ...(b.gamma ? [b.gamma] : [])]);
+  }
+}
