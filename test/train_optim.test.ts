@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/index.js';
 import { Rng } from '../src/data/index.js';
+import { AdamW } from '../src/train/adamw.js';
 import { mixup, sampleBeta } from '../src/train/mixup.js';
 import { oneCycle } from '../src/train/one_cycle.js';
 import { clipGradNorm, Sgd } from '../src/train/sgd.js';
@@ -71,4 +72,26 @@ test('mixup: Beta(1,1) is uniform, Beta(0.2,0.2) is U-shaped, α=0 disables; ima
     for (let k = 0; k < 3; k++) assert.ok(Math.abs(m.x[i * 3 + k] - (m.lambda * x[i * 3 + k] + (1 - m.lambda) * x[partner * 3 + k])) < 1e-5);
   }
   assert.deepEqual([...m.yPerm].sort(), [0, 1, 2, 3]);
+});
+
+test('AdamW with one-cycle (linear) learning rate and β1 cycling follows torch', async () => {
+  await initBackend({});
+  const f = fx.adamw;
+  const w = tf.variable(tf.tensor1d(f.w0));
+  const coef = tf.tensor1d([1, 2, 3, 4, 5]);
+  const opt = new AdamW({ w }, { eps: f.eps, weightDecay: f.weight_decay });
+  for (let s = 0; s < f.total_steps; s++) {
+    const { lr, momentum } = oneCycle({ maxLr: f.max_lr, totalSteps: f.total_steps, pctStart: f.pct_start, anneal: 'linear' }, s);
+    assert.ok(Math.abs(lr - f.lr[s]) < 1e-12 && Math.abs(momentum - f.beta1[s]) < 1e-12, `step ${s}: lr ${lr}/${f.lr[s]} beta1 ${momentum}/${f.beta1[s]}`);
+    tf.tidy(() => {
+      const [g] = tf.grads((x: tf.Tensor) => x.sub(1).square().mul(coef).sum())([w]);
+      opt.step({ w: g }, lr, momentum);
+    });
+    assertClose(w.dataSync(), f.w[s], 1e-5, `w after step ${s}`);
+  }
+  const st = opt.state();
+  assert.equal(st.t, f.total_steps);
+  assert.deepEqual(Object.keys(st.tensors).sort(), ['m/w', 'v/w']);
+  opt.dispose();
+  tf.dispose([w, coef]);
 });

@@ -54,3 +54,27 @@ fx['sgd'] = {'w0': w0.flatten().tolist(), 'a0': a0.flatten().tolist(), 'target':
 with open(out, 'w') as f:
     json.dump(fx, f)
 print('wrote', out)
+
+# AdamW (eps 1e-6, weight decay 0.01 here to exercise it) under OneCycleLR with linear
+# annealing and beta1 cycling, as MIMOFormer trains (SPEC §3.7).
+torch.manual_seed(1)
+w = torch.nn.Parameter(torch.randn(5, dtype=torch.float64))
+w0 = w.detach().clone()
+opt = torch.optim.AdamW([w], lr=1e-3, betas=(0.9, 0.999), eps=1e-6, weight_decay=0.01)
+sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.05, total_steps=8, pct_start=0.25, anneal_strategy='linear',
+                                            div_factor=25, final_div_factor=1e4, cycle_momentum=True)
+ws, b1s, lrs = [], [], []
+for step in range(8):
+    opt.zero_grad()
+    loss = ((w - 1.0) ** 2 * torch.arange(1, 6, dtype=torch.float64)).sum()
+    loss.backward()
+    lrs.append(opt.param_groups[0]['lr'])
+    b1s.append(opt.param_groups[0]['betas'][0])
+    opt.step()
+    sched.step()
+    ws.append(w.detach().tolist())
+fx['adamw'] = {'w0': w0.tolist(), 'max_lr': 0.05, 'total_steps': 8, 'pct_start': 0.25, 'weight_decay': 0.01, 'eps': 1e-6,
+               'lr': lrs, 'beta1': b1s, 'w': ws}
+with open(out, 'w') as f:
+    json.dump(fx, f)
+print('wrote adamw fixture')
