@@ -1,6 +1,7 @@
 import type { Command } from '../command.js';
 import { benchConv } from './bench_conv.js';
 import { benchData } from './bench_data.js';
+import { benchFormer } from './bench_former.js';
 import { benchKernels } from './bench_kernels.js';
 import { benchStep } from './bench_step.js';
 import { calibrate } from './calibrate.js';
@@ -14,4 +15,4 @@ import { info } from './info.js';
 import { interference } from './interference.js';
 
 /** Every `mimo` subcommand, in the order `mimo --help` lists them. */
-export const COMMANDS: Command[] = [demo, trainConvCommand, evalCommand, resultsConv, calibrate, checkpointCompact, interference, info, benchKernels, benchStep, benchConv, benchData, dataInfo];
+export const COMMANDS: Command[] = [demo, trainConvCommand, evalCommand, resultsConv, calibrate, checkpointCompact, interference, info, benchKernels, benchStep, benchConv, benchFormer, benchData, dataInfo];

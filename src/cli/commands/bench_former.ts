@@ -1,0 +1,62 @@
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../backend/index.js';
+import { resolveFormerConfig, type Scheme } from '../../models/mimoformer/config.js';
+import { formerMacsPerSequence } from '../../models/mimoformer/cost.js';
+import { MimoFormer } from '../../models/mimoformer/model.js';
+import { Progress } from '../progress.js';
+import { BACKEND_OPTS, table, type Command } from '../command.js';
+
+export const benchFormer: Command = {
+  path: ['bench', 'former'],
+  summary: 'MIMOFormer inference speed: sequences/s of the Performer, att. and att.+MLP at M=N=2,4 (equal batch), with FLOP ratios (SPEC §5.2 F-A by default).',
+  options: {
+    ...BACKEND_OPTS,
+    length: { type: 'number', default: 256, help: 'sequence length L' },
+    batch: { type: 'number', default: 64, help: 'sequences per forward pass (a multiple of 16)' },
+    d: { type: 'number', default: 32, help: 'model width' },
+    hid: { type: 'number', default: 64, help: 'MLP width' },
+    heads: { type: 'number', default: 4, help: 'attention heads' },
+    dh: { type: 'number', default: 32, help: 'head width' },
+    layers: { type: 'number', default: 1, help: 'encoder layers' },
+    features: { type: 'number', default: 128, help: 'random features R' },
+    reps: { type: 'number', default: 5, help: 'timed repetitions (median)' },
+  },
+  async run(args) {
+    const b = await initBackend({ backend: args.backend as string | undefined, threads: args.threads as number | undefined });
+    const base = { d: args.d as number, hid: args.hid as number, heads: args.heads as number, dh: args.dh as number, layers: args.layers as number,
+      features: args.features as number, vocab: 20, maxLen: args.length as number, classes: 10, dropout: 0 };
+    const cases: [Scheme, number][] = [['performer', 1], ['att', 2], ['att', 4], ['attmlp', 2], ['attmlp', 4]];
+    const L = args.length as number, B = args.batch as number, reps = args.reps as number;
+    const bar = new Progress(cases.length, 'bench former', { json: Boolean(args.json) });
+    const tokens = tf.tidy(() => tf.randomUniform([B, L], 1, 20, 'int32', 3) as tf.Tensor2D);
+    const results = [];
+    try {
+      for (const [scheme, grid] of cases) {
+        const cfg = resolveFormerConfig({ ...base, scheme, grid });
+        const m = new MimoFormer(cfg, 1);
+        const run = () => tf.tidy(() => { m.forward(tokens, false).dataSync(); });
+        run();
+        const ts: number[] = [];
+        for (let i = 0; i < reps; i++) {
+          const t = performance.now();
+          run();
+          ts.push((performance.now() - t) / 1000);
+        }
+        m.dispose();
+        const s = [...ts].sort((x, y) => x - y)[Math.floor(ts.length / 2)];
+        results.push({ scheme, grid, sequences_per_s: Math.round((B / s) * 10) / 10, flops_per_sequence: Math.round(2 * formerMacsPerSequence(cfg, L)) });
+        bar.tick();
+      }
+    } finally {
+      tokens.dispose();
+    }
+    bar.finish();
+    const p = results[0];
+    const rows = results.map((r) => ({ ...r, speedup: Math.round((r.sequences_per_s / p.sequences_per_s) * 100) / 100, flop_ratio: Math.round((p.flops_per_sequence / r.flops_per_sequence) * 100) / 100 }));
+    return {
+      json: { backend: b.backend, threads: b.threads, length: L, batch: B, config: base, results: rows },
+      text: `L=${L}, batch ${B}, d=${base.d} hid=${base.hid} H=${base.heads} Dh=${base.dh} R=${base.features} on ${b.backend} (${b.threads} threads)\n` +
+        table(['scheme', 'M=N', 'seq/s', 'MFLOP/seq', 'speedup', 'FLOP ratio'], rows.map((r) => [r.scheme, r.grid, r.sequences_per_s, (r.flops_per_sequence / 1e6).toFixed(1), r.speedup + 'x', r.flop_ratio + 'x'])),
+    };
+  },
+};
