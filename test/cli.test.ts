@@ -36,7 +36,7 @@ test('unknown options and commands are usage errors (exit 2) that name the probl
 });
 
 test('every command has --help listing its options', () => {
-  for (const cmd of [['demo'], ['train', 'conv'], ['eval'], ['results', 'conv'], ['calibrate'], ['checkpoint', 'compact'], ['interference'], ['bench', 'conv'], ['bench', 'former'], ['info'], ['bench', 'kernels'], ['bench', 'step'], ['bench', 'data'], ['data', 'info']]) {
+  for (const cmd of [['demo'], ['train', 'conv'], ['train', 'former'], ['eval'], ['results', 'conv'], ['calibrate'], ['checkpoint', 'compact'], ['interference'], ['bench', 'conv'], ['bench', 'former'], ['info'], ['bench', 'kernels'], ['bench', 'step'], ['bench', 'data'], ['data', 'info']]) {
     const r = mimo([...cmd, '--help']);
     assert.equal(r.code, 0);
     assert.match(r.stdout, new RegExp(`usage: mimo ${cmd.join(' ')} \\[options\\]`));

@@ -3,7 +3,11 @@ import { loadCifar10, requireDataset, resolveDataDir } from '../../data/index.js
 import { operatingPoints } from '../../models/mimoconv/index.js';
 import { loadConvCheckpoint } from '../../train/conv_checkpoint.js';
 import { evaluateConv } from '../../train/evaluate_conv.js';
-import { UsageError } from '../args.js';
+import { readCheckpointMeta } from '../../train/checkpoint.js';
+import { loadFormerTask } from '../../train/former_data.js';
+import { evaluateFormer, loadFormerCheckpoint } from '../../train/former_trainer.js';
+import type { BackendInfo } from '../../backend/index.js';
+import { UsageError, type Parsed } from '../args.js';
 import { BACKEND_OPTS, DATA_OPTS, table, type Command } from '../command.js';
 
 export const evalCommand: Command = {
@@ -19,6 +23,7 @@ export const evalCommand: Command = {
   async run(args) {
     if (!args.checkpoint) throw new UsageError('--checkpoint <path> is required');
     const b = await initBackend({ backend: args.backend as string | undefined, threads: args.threads as number | undefined });
+    if (readCheckpointMeta(args.checkpoint as string).kind === 'mimoformer') return evalFormer(args.checkpoint as string, args, b);
     const { net, meta } = loadConvCheckpoint(args.checkpoint as string);
     try {
       const ns = args.n ? (args.n as string[]).map((s) => Number(s)) : operatingPoints(net.config);
@@ -47,4 +52,21 @@ export const evalCommand: Command = {
 
 function round(v: number, d: number): number {
   return Math.round(v * 10 ** d) / 10 ** d;
+}
+
+/** Test accuracy and sequences/s of a MIMOFormer checkpoint on its task. */
+function evalFormer(path: string, args: Parsed, b: BackendInfo) {
+  const { model, meta } = loadFormerCheckpoint(path);
+  try {
+    const data = loadFormerTask(meta.train.task, resolveDataDir(args['data-dir'] as string | undefined), { seed: meta.train.seed, scale: meta.train.scale });
+    const r = evaluateFormer(model, data.test, meta.train.batch);
+    const results = [{ scheme: meta.model.scheme, grid: meta.model.grid, accuracy: round(r.accuracy, 5), sequences: r.sequences, sequences_per_s: Math.round(r.sequences_per_s * 10) / 10 }];
+    return {
+      json: { dataset: meta.train.task, split: 'test', checkpoint: path, backend: b.backend, threads: b.threads, model: meta.model, results },
+      text: `${path} on ${meta.train.task} test (${b.backend}, ${b.threads} threads)\n` +
+        table(['scheme', 'M=N', 'accuracy', 'sequences', 'seq/s'], results.map((x) => [x.scheme, x.grid, (x.accuracy * 100).toFixed(2) + '%', x.sequences, x.sequences_per_s])),
+    };
+  } finally {
+    model.dispose();
+  }
 }

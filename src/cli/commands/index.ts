@@ -11,8 +11,9 @@ import { demo } from './demo.js';
 import { evalCommand } from './eval.js';
 import { resultsConv } from './results_conv.js';
 import { trainConvCommand } from './train_conv.js';
+import { trainFormerCommand } from './train_former.js';
 import { info } from './info.js';
 import { interference } from './interference.js';
 
 /** Every `mimo` subcommand, in the order `mimo --help` lists them. */
-export const COMMANDS: Command[] = [demo, trainConvCommand, evalCommand, resultsConv, calibrate, checkpointCompact, interference, info, benchKernels, benchStep, benchConv, benchFormer, benchData, dataInfo];
+export const COMMANDS: Command[] = [demo, trainConvCommand, trainFormerCommand, evalCommand, resultsConv, calibrate, checkpointCompact, interference, info, benchKernels, benchStep, benchConv, benchFormer, benchData, dataInfo];

@@ -32,8 +32,8 @@ export class MimoFormer {
       this.params[`${name}.bias`] = tf.tidy(() => tf.variable(tf.randomUniform([fanOut], -b, b, 'float32', seed * 1000 + k++)));
     };
     const ln = (name: string) => {
-      this.params[`${name}.gamma`] = tf.variable(tf.ones([c.d]));
-      this.params[`${name}.beta`] = tf.variable(tf.zeros([c.d]));
+      this.params[`${name}.gamma`] = tf.tidy(() => tf.variable(tf.ones([c.d])));
+      this.params[`${name}.beta`] = tf.tidy(() => tf.variable(tf.zeros([c.d])));
     };
     normal('tok', [c.vocab, c.d], 0.02);
     normal('pos', [positions(c), c.d], 0.02);
@@ -49,8 +49,8 @@ export class MimoFormer {
       linear(`layers.${i}.mlp2`, c.hid, c.d);
       this.buffers.push({
         features: tf.tensor2d(orthogonalRandomFeatures(c.features, c.dh, c.seed * 100 + i), [c.features, c.dh]),
-        beta: randomBipolarKeys(c.grid * c.grid, c.dh, c.seed * 100 + 50 + i).reshape([c.grid, c.grid, c.dh]) as tf.Tensor3D,
-        gamma: c.scheme === 'attmlp' ? (randomBipolarKeys(c.grid * c.grid, c.d, c.seed * 100 + 75 + i).reshape([c.grid, c.grid, c.d]) as tf.Tensor3D) : null,
+        beta: tf.tidy(() => randomBipolarKeys(c.grid * c.grid, c.dh, c.seed * 100 + 50 + i).reshape([c.grid, c.grid, c.dh]) as tf.Tensor3D),
+        gamma: c.scheme === 'attmlp' ? tf.tidy(() => randomBipolarKeys(c.grid * c.grid, c.d, c.seed * 100 + 75 + i).reshape([c.grid, c.grid, c.d]) as tf.Tensor3D) : null,
       });
     }
     ln('final');
@@ -74,12 +74,14 @@ export class MimoFormer {
    * Encodes tokens [B, L] (int32, 0 = padding) into pooled features [B, d]. `grid` (default
    * the config's) is the current M = N, smaller during the warm-up curriculum.
    */
-  encode(tokens: tf.Tensor2D, training: boolean, grid = this.config.grid): tf.Tensor2D {
+  encode(tokens: tf.Tensor2D, training: boolean, grid = this.config.grid, dropoutSeed?: number): tf.Tensor2D {
     const c = this.config;
     const [b, l] = tokens.shape;
     if (l > positions(c)) throw new Error(`MIMOFormer: sequences of ${l} tokens exceed the ${positions(c)} position embeddings (maxLen ${c.maxLen})`);
     if (c.scheme !== 'performer') groupsOf(b, { m: grid, n: grid });
-    const drop = (t: tf.Tensor) => (training && c.dropout > 0 ? tf.dropout(t, c.dropout) : t);
+    // Seeded dropout (when a seed is given) keeps training reproducible across resumes.
+    let dk = 0;
+    const drop = (t: tf.Tensor) => (training && c.dropout > 0 ? tf.dropout(t, c.dropout, undefined, dropoutSeed === undefined ? undefined : dropoutSeed + dk++) : t);
     const mask = tokens.notEqual(0).cast('float32') as tf.Tensor2D; // [B, L]
     let x = drop(tf.gather(this.params.tok, tokens).add(this.params.pos.slice([0, 0], [l, c.d]))); // [B, L, d]
     const heads = (t: tf.Tensor) => t.reshape([t.shape[0], l, c.heads, c.dh]).transpose([0, 2, 1, 3]) as tf.Tensor4D; // [B', H, L, Dh]
@@ -110,14 +112,48 @@ export class MimoFormer {
   }
 
   /** Logits [B, classes]; for dual models pass the second documents as tokens2. */
-  forward(tokens: tf.Tensor2D, training: boolean, opts: { tokens2?: tf.Tensor2D; grid?: number } = {}): tf.Tensor2D {
-    let h = this.encode(tokens, training, opts.grid);
+  forward(tokens: tf.Tensor2D, training: boolean, opts: { tokens2?: tf.Tensor2D; grid?: number; dropoutSeed?: number } = {}): tf.Tensor2D {
+    let h = this.encode(tokens, training, opts.grid, opts.dropoutSeed);
     if (this.config.dual) {
       if (!opts.tokens2) throw new Error('MIMOFormer: a dual (two-document) model needs tokens2');
-      const u = h, v = this.encode(opts.tokens2, training, opts.grid);
+      const u = h, v = this.encode(opts.tokens2, training, opts.grid, opts.dropoutSeed === undefined ? undefined : opts.dropoutSeed + 7919);
       h = tf.concat([u, v, u.mul(v), u.sub(v)], 1) as tf.Tensor2D; // [B, 4d]
     }
     return this.lin(tf.relu(this.lin(h, 'head1')), 'head2') as tf.Tensor2D;
+  }
+
+  /** Parameters and fixed buffers by name, for checkpoints. */
+  tensors(): Record<string, { shape: number[]; values: Float32Array }> {
+    const out: Record<string, { shape: number[]; values: Float32Array }> = {};
+    for (const [k, v] of Object.entries(this.params)) out[`param/${k}`] = { shape: v.shape, values: v.dataSync() as Float32Array };
+    this.buffers.forEach((b, i) => {
+      out[`buffer/${i}/features`] = { shape: b.features.shape, values: b.features.dataSync() as Float32Array };
+      out[`buffer/${i}/beta`] = { shape: b.beta.shape, values: b.beta.dataSync() as Float32Array };
+      if (b.gamma) out[`buffer/${i}/gamma`] = { shape: b.gamma.shape, values: b.gamma.dataSync() as Float32Array };
+    });
+    return out;
+  }
+
+  /** Overwrites parameters and buffers with saved values (shapes must match the config). */
+  load(saved: Record<string, { shape: number[]; values: Float32Array }>): void {
+    const check = (name: string, want: number[]) => {
+      const t = saved[name];
+      if (!t) throw new Error(`MIMOFormer: '${name}' missing from the saved tensors; does the checkpoint match the config?`);
+      if (t.shape.join(',') !== want.join(',')) throw new Error(`MIMOFormer: '${name}' is [${t.shape}], the config needs [${want}]`);
+      return t;
+    };
+    for (const [k, v] of Object.entries(this.params)) tf.tidy(() => v.assign(tf.tensor(check(`param/${k}`, v.shape).values, v.shape)));
+    this.buffers.forEach((b, i) => {
+      const f = check(`buffer/${i}/features`, b.features.shape), be = check(`buffer/${i}/beta`, b.beta.shape);
+      b.features.dispose(); b.beta.dispose();
+      b.features = tf.tensor2d(f.values, f.shape as [number, number]);
+      b.beta = tf.tensor3d(be.values, be.shape as [number, number, number]);
+      if (b.gamma) {
+        const ga = check(`buffer/${i}/gamma`, b.gamma.shape);
+        b.gamma.dispose();
+        b.gamma = tf.tensor3d(ga.values, ga.shape as [number, number, number]);
+      }
+    });
   }
 
   dispose(): void {
