@@ -4,11 +4,12 @@
  * test splits.
  */
 import { generateListOps, LISTOPS_VOCAB_SIZE, type ListOpsExample } from '../data/listops.js';
+import { generatePathfinder } from '../data/pathfinder.js';
 import { imageTask, textTask, type SequenceSet } from '../data/lra_tasks.js';
 import { loadCifar10, loadImdb, requireDataset, type ImageDataset, type TextDataset } from '../data/index.js';
 
-export type FormerTask = 'listops' | 'listops-mini' | 'image' | 'text';
-export const FORMER_TASKS: FormerTask[] = ['listops', 'listops-mini', 'image', 'text'];
+export type FormerTask = 'listops' | 'listops-mini' | 'image' | 'text' | 'pathfinder';
+export const FORMER_TASKS: FormerTask[] = ['listops', 'listops-mini', 'image', 'text', 'pathfinder'];
 
 export interface FormerData {
   task: FormerTask;
@@ -67,6 +68,16 @@ export function loadFormerTask(task: FormerTask, dataDir: string, o: { seed: num
       const pick = (ds: TextDataset, idx: number[]): TextDataset => ({ ...ds, texts: idx.map((i) => ds.texts[i]), labels: Uint8Array.from(idx, (i) => ds.labels[i]), count: idx.length });
       const trainN = n(22500), devN = n(2500);
       return { task, train: textTask(pick(tr, order.slice(0, trainN))), dev: textTask(pick(tr, order.slice(22500, 22500 + devN))), test: textTask(pick(te, Array.from({ length: n(25000) }, (_, i) => (i % 2 ? te.count / 2 + (i >> 1) : i >> 1)))) };
+    }
+    case 'pathfinder': {
+      // Generated (hard: contour length 14); pixel tokens are value + 1 as for Image. 80/10/10 of 25 000.
+      const make = (count: number, seed: number): SequenceSet => {
+        const imgs = generatePathfinder(count, { seed, contourLength: 14 });
+        const tokens = new Uint16Array(count * 1024);
+        imgs.forEach((im, i) => { for (let k = 0; k < 1024; k++) tokens[i * 1024 + k] = im.pixels[k] + 1; });
+        return { tokens, labels: Uint8Array.from(imgs, (im) => im.label), count, length: 1024, vocab: 257, numClasses: 2 };
+      };
+      return { task, train: make(n(20000), o.seed), dev: make(n(2500), o.seed + 1), test: make(n(2500), o.seed + 2) };
     }
     default:
       throw new Error(`unknown task '${task as string}' (known: ${FORMER_TASKS.join(', ')})`);

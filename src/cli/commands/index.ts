@@ -7,6 +7,7 @@ import { benchStep } from './bench_step.js';
 import { calibrate } from './calibrate.js';
 import { checkpointCompact } from './checkpoint_compact.js';
 import { dataInfo } from './data_info.js';
+import { dataPathfinder } from './data_pathfinder.js';
 import { demo } from './demo.js';
 import { evalCommand } from './eval.js';
 import { resultsConv } from './results_conv.js';
@@ -16,4 +17,4 @@ import { info } from './info.js';
 import { interference } from './interference.js';
 
 /** Every `mimo` subcommand, in the order `mimo --help` lists them. */
-export const COMMANDS: Command[] = [demo, trainConvCommand, trainFormerCommand, evalCommand, resultsConv, calibrate, checkpointCompact, interference, info, benchKernels, benchStep, benchConv, benchFormer, benchData, dataInfo];
+export const COMMANDS: Command[] = [demo, trainConvCommand, trainFormerCommand, evalCommand, resultsConv, calibrate, checkpointCompact, interference, info, benchKernels, benchStep, benchConv, benchFormer, benchData, dataInfo, dataPathfinder];
