@@ -49,6 +49,6 @@ export const benchConv: Command = {
       table(['n', 'images/s', 'train step s', 'MFLOP/img', 'speedup', 'FLOP ratio'], rows);
     if (baseline) text += `\nbaseline ${baseline.model}: ${baseline.images_per_s} images/s, train step ${baseline.train_step_s} s, ${(baseline.flops_per_image / 1e6).toFixed(1)} MFLOP/img`;
     if (profile) text += '\n\n' + table(['kernel', 'ms', 'calls'], profile.kernels.filter((k) => k.ms >= 1).map((k) => [k.name, k.ms.toFixed(1), k.calls])) + `\n(outside kernels) ${profile.outside_kernels_ms.toFixed(1)} ms of ${profile.wall_ms.toFixed(1)}`;
-    return { json: { backend: b.backend, threads: b.threads, model: main.model, config: main.config, results: main.rows, baseline, ...(profile ? { profile } : {}) }, text };
+    return { json: { backend: b.backend, threads: b.threads, model: main.model, batch: args.batch, image_size: args['image-size'], config: main.config, results: main.rows, baseline, ...(profile ? { profile } : {}) }, text };
   },
 };
