@@ -116,7 +116,8 @@ export async function trainConv(o: TrainConvOptions): Promise<TrainConvResult> {
         }
       }
       if (accepted.length) state.avgNormPrev = mean(accepted);
-      const evalRes = evalNs.map((n) => {
+      // An n with no training step yet (possible early in a dynamic run) has no statistics to evaluate with.
+      const evalRes = evalNs.filter((n) => net.hasStats(n)).map((n) => {
         const er = evaluateConv(net, data.test, n, { images: train.testImages });
         return { n, accuracy: round(er.accuracy, 5), loss: round(er.loss, 5) };
       });
