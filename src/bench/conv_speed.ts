@@ -10,6 +10,7 @@ import { macsPerImage, MimoConvNet, modelName, type MimoConvConfig } from '../mo
 import { convTrainStep } from '../train/conv_step.js';
 import { Sgd } from '../train/sgd.js';
 import { profileKernels, type Profile } from './profile.js';
+import { medianSeconds } from './timing.js';
 
 export interface ConvSpeedRow {
   n: number;
@@ -26,19 +27,6 @@ export interface ConvSpeedOptions {
   /** Skip the training-step measurement. */
   inferenceOnly?: boolean;
   onProgress?: () => void;
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-function timed(f: () => void, reps: number): number {
-  f();
-  const ts: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t = performance.now();
-    f();
-    ts.push((performance.now() - t) / 1000);
-  }
-  return median(ts);
 }
 
 /** Random inputs of `count` images. */
@@ -60,12 +48,12 @@ export function benchConvSpeed(config: Partial<MimoConvConfig>, ns: number[], o:
       // Evaluation needs running statistics for n: one calibration batch.
       const xt = tf.tensor4d(x, shape);
       net.calibrate(n, [xt]);
-      const infer = timed(() => tf.tidy(() => { net.forward(xt, n, { training: false }).logits.dataSync(); }), reps);
+      const infer = medianSeconds(() => tf.tidy(() => { net.forward(xt, n, { training: false }).logits.dataSync(); }), reps);
       xt.dispose();
       o.onProgress?.();
       let trainStep = NaN;
       if (!o.inferenceOnly) {
-        trainStep = timed(() => {
+        trainStep = medianSeconds(() => {
           convTrainStep(net, sgd, { x, shape, y, yPerm: y, lambda: 1, n },
             { bindingReg: 0.1, isometryReg: net.config.arch === 'mimonet' ? 1e-4 : 0, clipNorm: 1000, normLimit: Infinity, lr: 1e-4, momentum: 0.9 });
         }, reps);

@@ -89,3 +89,8 @@ export function usage(command: string, summary: string, specs: OptSpecs): string
   });
   return `usage: mimo ${command} [options]\n\n${summary}\n\noptions:\n${rows.join('\n')}\n`;
 }
+
+/** The entries of o whose values are not undefined (options given on the command line). */
+export function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

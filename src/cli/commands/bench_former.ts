@@ -3,6 +3,7 @@ import { initBackend } from '../../backend/index.js';
 import { resolveFormerConfig, type Scheme } from '../../models/mimoformer/config.js';
 import { formerMacsPerSequence } from '../../models/mimoformer/cost.js';
 import { MimoFormer } from '../../models/mimoformer/model.js';
+import { medianSeconds } from '../../bench/timing.js';
 import { Progress } from '../progress.js';
 import { BACKEND_OPTS, table, type Command } from '../command.js';
 
@@ -34,16 +35,8 @@ export const benchFormer: Command = {
       for (const [scheme, grid] of cases) {
         const cfg = resolveFormerConfig({ ...base, scheme, grid });
         const m = new MimoFormer(cfg, 1);
-        const run = () => tf.tidy(() => { m.forward(tokens, false).dataSync(); });
-        run();
-        const ts: number[] = [];
-        for (let i = 0; i < reps; i++) {
-          const t = performance.now();
-          run();
-          ts.push((performance.now() - t) / 1000);
-        }
+        const s = medianSeconds(() => tf.tidy(() => { m.forward(tokens, false).dataSync(); }), reps);
         m.dispose();
-        const s = [...ts].sort((x, y) => x - y)[Math.floor(ts.length / 2)];
         results.push({ scheme, grid, sequences_per_s: Math.round((B / s) * 10) / 10, flops_per_sequence: Math.round(2 * formerMacsPerSequence(cfg, L)) });
         bar.tick();
       }

@@ -3,7 +3,7 @@ import { resolveDataDir } from '../../data/index.js';
 import { parseModelName, type Binding, type MimoConvConfig } from '../../models/mimoconv/index.js';
 import type { TrainConvConfig } from '../../train/conv_config.js';
 import { trainConv } from '../../train/conv_trainer.js';
-import { UsageError } from '../args.js';
+import { definedOnly, UsageError } from '../args.js';
 import { Progress } from '../progress.js';
 import { BACKEND_OPTS, DATA_OPTS, table, type Command } from '../command.js';
 
@@ -36,12 +36,12 @@ export const trainConvCommand: Command = {
     if (!args.out) throw new UsageError('--out <checkpoint path> is required, e.g. --out models/mimonet-16-4-N4.ckpt');
     // Only what was given on the command line: a resumed run takes everything else from its
     // checkpoint, a new run from the defaults.
-    const model: Partial<MimoConvConfig> = defined({
+    const model: Partial<MimoConvConfig> = definedOnly({
       ...(args.model ? parseModelName(args.model as string) : {}),
       initialWidth: args['initial-width'] as number | undefined, binding: args.binding as Binding | undefined, capacity: args.capacity as number | undefined,
     });
     if (model.binding && !['hrr', 'mbat', 'none'].includes(model.binding)) throw new UsageError(`--binding must be hrr, mbat or none, got '${model.binding}'`);
-    const train: Partial<TrainConvConfig> = defined({
+    const train: Partial<TrainConvConfig> = definedOnly({
       epochs: args.epochs as number | undefined, batch: args.batch as number | undefined, lr: args.lr as number | undefined,
       weightDecay: args['weight-decay'] as number | undefined, mixupAlpha: args.mixup as number | undefined, gradFilter: args['grad-filter'] as number | undefined,
       supLow: args['sup-low'] as number | undefined, supFrequency: args['sup-frequency'] as number | undefined, seed: args.seed as number | undefined,
@@ -71,7 +71,3 @@ export const trainConvCommand: Command = {
     };
   },
 };
-
-function defined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}

@@ -3,7 +3,7 @@ import { resolveDataDir } from '../../data/index.js';
 import type { MimoFormerConfig, Scheme } from '../../models/mimoformer/config.js';
 import { FORMER_TASKS, type FormerTask } from '../../train/former_data.js';
 import { trainFormer, type TrainFormerConfig } from '../../train/former_trainer.js';
-import { UsageError } from '../args.js';
+import { definedOnly, UsageError } from '../args.js';
 import { Progress } from '../progress.js';
 import { BACKEND_OPTS, DATA_OPTS, table, type Command } from '../command.js';
 
@@ -38,8 +38,8 @@ export const trainFormerCommand: Command = {
     if (!args.out) throw new UsageError('--out <checkpoint path> is required');
     if (args.task !== undefined && !FORMER_TASKS.includes(args.task as FormerTask)) throw new UsageError(`--task must be one of ${FORMER_TASKS.join(', ')}, got '${args.task}'`);
     const scheme = args.scheme as Scheme | undefined;
-    const model: Partial<MimoFormerConfig> = clean({ scheme, grid: (args.grid as number | undefined) ?? (scheme === 'performer' ? 1 : undefined), d: args.d, hid: args.hid, heads: args.heads, dh: args.dh, layers: args.layers, features: args.features } as Partial<MimoFormerConfig>);
-    const train: Partial<TrainFormerConfig> = clean({ task: args.task, steps: args.steps, batch: args.batch, lr: args.lr, warmup: args.warmup, mimoWarmup: args['mimo-warmup'],
+    const model: Partial<MimoFormerConfig> = definedOnly({ scheme, grid: (args.grid as number | undefined) ?? (scheme === 'performer' ? 1 : undefined), d: args.d, hid: args.hid, heads: args.heads, dh: args.dh, layers: args.layers, features: args.features } as Partial<MimoFormerConfig>);
+    const train: Partial<TrainFormerConfig> = definedOnly({ task: args.task, steps: args.steps, batch: args.batch, lr: args.lr, warmup: args.warmup, mimoWarmup: args['mimo-warmup'],
       evalEvery: args['eval-every'], evalBatches: args['eval-batches'], scale: args.scale, seed: args.seed } as Partial<TrainFormerConfig>);
     const b = await initBackend({ backend: args.backend as string | undefined, threads: args.threads as number | undefined });
     let bar: Progress | undefined;
@@ -57,7 +57,3 @@ export const trainFormerCommand: Command = {
     };
   },
 };
-
-function clean<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
-}
