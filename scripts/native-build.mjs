@@ -2,7 +2,7 @@
 // Returns a reason string when it cannot be built, so callers can fall back to cpu.
 import { existsSync, statSync, readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export const DNNL_HEADER = '/usr/include/oneapi/dnnl/dnnl.hpp';
 
@@ -32,7 +32,11 @@ export function buildAddon(root, { quiet = false } = {}) {
     return `oneDNN headers missing (${DNNL_HEADER}): apt-get install -y libdnnl-dev`;
   }
   const [cmd, pre] = nodeGyp(root);
-  const r = spawnSync(cmd, [...pre, 'rebuild'], { cwd: root, stdio: quiet ? 'pipe' : ['ignore', 'inherit', 'inherit'], encoding: 'utf8' });
+  // Build against the headers of the running Node when npm has not said where they are (e.g.
+  // `node scripts/setup.mjs` run directly): node-gyp would otherwise try to download them.
+  const prefix = dirname(dirname(process.execPath));
+  const nodedir = !process.env.npm_config_nodedir && existsSync(join(prefix, 'include', 'node', 'node.h')) ? [`--nodedir=${prefix}`] : [];
+  const r = spawnSync(cmd, [...pre, 'rebuild', ...nodedir], { cwd: root, stdio: quiet ? 'pipe' : ['ignore', 'inherit', 'inherit'], encoding: 'utf8' });
   if (r.status !== 0) {
     const tail = quiet ? `\n${(r.stderr || '').split('\n').slice(-15).join('\n')}` : '';
     return `node-gyp rebuild failed (exit ${r.status ?? r.error?.message})${tail}`;

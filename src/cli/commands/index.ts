@@ -10,11 +10,13 @@ import { dataInfo } from './data_info.js';
 import { dataPathfinder } from './data_pathfinder.js';
 import { demo } from './demo.js';
 import { evalCommand } from './eval.js';
+import { plotOperatingPoints } from './plot.js';
 import { resultsConv } from './results_conv.js';
+import { serve } from './serve.js';
 import { trainConvCommand } from './train_conv.js';
 import { trainFormerCommand } from './train_former.js';
 import { info } from './info.js';
 import { interference } from './interference.js';
 
 /** Every `mimo` subcommand, in the order `mimo --help` lists them. */
-export const COMMANDS: Command[] = [demo, trainConvCommand, trainFormerCommand, evalCommand, resultsConv, calibrate, checkpointCompact, interference, info, benchKernels, benchStep, benchConv, benchFormer, benchData, dataInfo, dataPathfinder];
+export const COMMANDS: Command[] = [demo, trainConvCommand, trainFormerCommand, evalCommand, resultsConv, plotOperatingPoints, serve, calibrate, checkpointCompact, interference, info, benchKernels, benchStep, benchConv, benchFormer, benchData, dataInfo, dataPathfinder];

@@ -1,0 +1,59 @@
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, extname, resolve } from 'node:path';
+import { operatingPointsSvg } from '../../plot/operating_points.js';
+import { loadOperatingPoints } from '../../plot/operating_points_data.js';
+import { UsageError } from '../args.js';
+import type { Command } from '../command.js';
+
+/** Writes next to the target and renames, so a reader never sees half a file. */
+function writeAtomic(path: string, data: string | Buffer): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path + '.tmp', data);
+  renameSync(path + '.tmp', path);
+}
+
+function formatOf(path: string, flag: string): 'svg' | 'png' {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.svg' || ext === '.png') return ext.slice(1) as 'svg' | 'png';
+  throw new UsageError(`--${flag} ${path}: the extension picks the format and must be .svg or .png, got '${ext || '(none)'}'`);
+}
+
+function wholeAtLeast(v: number, min: number, flag: string): number {
+  if (!Number.isInteger(v) || v < min) throw new UsageError(`--${flag} must be a whole number of pixels >= ${min}, got ${v}`);
+  return v;
+}
+
+export const plotOperatingPoints: Command = {
+  path: ['plot', 'operating-points'],
+  summary: 'Plot test accuracy vs images/s for every operating point (n superposed inputs) of each model in a `mimo results conv` JSON, as SVG or PNG.',
+  options: {
+    results: { type: 'string', default: 'results/cifar10.json', help: 'results JSON written by `mimo results conv`' },
+    out: { type: 'string', default: 'docs/operating-points.svg', help: 'output file; the extension (.svg or .png) picks the format' },
+    png: { type: 'string', help: 'also write a PNG to this path' },
+    title: { type: 'string', help: 'plot title (default: from the dataset in the JSON)' },
+    width: { type: 'number', default: 800, help: 'width in pixels' },
+    height: { type: 'number', default: 500, help: 'height in pixels' },
+  },
+  async run(args) {
+    const out = resolve(args.out as string), format = formatOf(out, 'out');
+    const png = args.png === undefined ? undefined : resolve(args.png as string);
+    if (png !== undefined && formatOf(png, 'png') !== 'png') throw new UsageError(`--png ${args.png}: must end in .png (use --out for the SVG)`);
+    const width = wholeAtLeast(args.width as number, 320, 'width'), height = wholeAtLeast(args.height as number, 240, 'height');
+    const resultsPath = args.results as string;
+
+    const { series, options } = loadOperatingPoints(resultsPath);
+    const title = (args.title as string | undefined) ?? options.title;
+    const svg = operatingPointsSvg(series, { ...options, title, width, height });
+    // resvg is loaded only when a PNG is asked for, so other commands never pay for it.
+    const toPng = format === 'png' || png ? (await import('../../plot/svg_to_png.js')).svgToPng : undefined;
+    writeAtomic(out, format === 'svg' ? svg : toPng!(svg));
+    if (png) writeAtomic(png, toPng!(svg));
+
+    const points = series.reduce((k, s) => k + s.points.length, 0);
+    const written = [out, ...(png ? [png] : [])];
+    return {
+      json: { out, format, png: png ?? null, results: resolve(resultsPath), series: series.length, points, width, height, title: title ?? null, models: series.map((s) => s.name) },
+      text: `${written.join(', ')}: ${series.length} model${series.length === 1 ? '' : 's'}, ${points} operating points (${width}x${height})`,
+    };
+  },
+};

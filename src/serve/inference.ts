@@ -1,0 +1,110 @@
+/**
+ * The inference engine behind `mimo serve`: a MIMOConv checkpoint, its per-n batch-norm
+ * statistics, and classification of uint8 RGB images in passes planned by the batcher.
+ * Runs inside the worker thread (it loads tfjs and the native backend); the HTTP side never
+ * touches tensors.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { CIFAR10_MEAN, CIFAR10_STD } from '../data/cifar10.js';
+import { operatingPoints, type MimoConvNet } from '../models/mimoconv/index.js';
+import { loadConvCheckpoint, type ConvCheckpointMeta } from '../train/conv_checkpoint.js';
+import { fitCost, type PassCost } from './policy.js';
+
+export const IMAGE_SIZE = { height: 32, width: 32, channels: 3 } as const;
+
+export interface PassTiming {
+  n: number;
+  count: number;
+  seconds: number;
+}
+
+export interface EngineInfo {
+  meta: ConvCheckpointMeta;
+  /** Operating points with batch-norm statistics (the ones served). */
+  points: number[];
+  /** Measured pass cost per n on this machine at start-up. */
+  costs: [number, PassCost][];
+}
+
+export class InferenceEngine {
+  readonly net: MimoConvNet;
+  readonly meta: ConvCheckpointMeta;
+  readonly points: number[];
+  private readonly lut: Float32Array;
+
+  constructor(path: string, readonly maxSuperpositions = 128) {
+    const { net, meta } = loadConvCheckpoint(path);
+    this.net = net;
+    this.meta = meta;
+    this.points = operatingPoints(net.config).filter((n) => net.hasStats(n));
+    if (this.points.length === 0) {
+      net.dispose();
+      throw new Error(`${path}: no operating point has batch-norm statistics; run \`mimo calibrate --checkpoint ${path}\` first`);
+    }
+    if (net.config.inChannels !== IMAGE_SIZE.channels) {
+      net.dispose();
+      throw new Error(`${path}: the model takes ${net.config.inChannels} input channels; mimo serve classifies RGB images (3)`);
+    }
+    // uint8 value v of channel c → (v/255 − mean_c)/std_c, one table of 3·256 entries.
+    this.lut = new Float32Array(3 * 256);
+    for (let c = 0; c < 3; c++) for (let v = 0; v < 256; v++) this.lut[c * 256 + v] = (v / 255 - CIFAR10_MEAN[c]) / CIFAR10_STD[c];
+  }
+
+  /**
+   * Class probabilities of `count` images (uint8 HWC, concatenated) in the given passes
+   * (counts sum to `count`). A pass whose count is not a multiple of its n is padded with
+   * repeats of its own images; the padding's outputs are dropped.
+   */
+  classify(images: Uint8Array, count: number, plan: { n: number; count: number }[]): { probs: Float32Array; passes: PassTiming[] } {
+    const { height: H, width: W, channels: C } = IMAGE_SIZE;
+    const px = H * W * C;
+    if (images.length !== count * px) throw new Error(`classify: ${images.length} bytes for ${count} images of ${H}x${W}x${C}`);
+    if (plan.reduce((s, p) => s + p.count, 0) !== count) throw new Error('classify: the plan does not cover every image');
+    const classes = this.net.config.classes;
+    const probs = new Float32Array(count * classes);
+    const passes: PassTiming[] = [];
+    let at = 0;
+    for (const { n, count: k } of plan) {
+      if (!this.points.includes(n)) throw new Error(`classify: n=${n} is not served (${this.points.join(', ')})`);
+      const t0 = performance.now();
+      for (let s = 0; s < k; s += this.maxSuperpositions * n) {
+        const real = Math.min(k - s, this.maxSuperpositions * n);
+        const padded = Math.ceil(real / n) * n;
+        const x = new Float32Array(padded * px);
+        for (let i = 0; i < padded; i++) {
+          const src = (at + s + (i % real)) * px;
+          for (let j = 0; j < px; j++) x[i * px + j] = this.lut[(j % C) * 256 + images[src + j]];
+        }
+        const p = tf.tidy(() => {
+          const xt = tf.tensor4d(x, [padded, H, W, C]); // [B·n, H, W, C]
+          return tf.softmax(this.net.forward(xt, n, { training: false }).logits).dataSync() as Float32Array;
+        });
+        probs.set(p.subarray(0, real * classes), (at + s) * classes);
+      }
+      passes.push({ n, count: k, seconds: (performance.now() - t0) / 1000 });
+      at += k;
+    }
+    return { probs, passes };
+  }
+
+  /**
+   * Measures each served n on this machine: one superposition and `big` superpositions,
+   * median of `reps` after a warm-up round over every n (first calls build primitives),
+   * fitted as overhead + k·perImage.
+   */
+  measureCosts(big = 32, reps = 5): [number, PassCost][] {
+    const { height: H, width: W, channels: C } = IMAGE_SIZE;
+    const imgs = new Uint8Array(big * this.points[this.points.length - 1] * H * W * C).map((_, i) => (i * 2654435761) >>> 24);
+    const once = (n: number, k: number) => this.classify(imgs.subarray(0, k * H * W * C), k, [{ n, count: k }]).passes[0].seconds;
+    for (const n of this.points) { once(n, n); once(n, big * n); }
+    const median = (n: number, k: number) => {
+      const ts = Array.from({ length: reps }, () => once(n, k)).sort((a, b) => a - b);
+      return ts[Math.floor(reps / 2)];
+    };
+    return this.points.map((n) => [n, fitCost(n, median(n, n), big * n, median(n, big * n))]);
+  }
+
+  dispose(): void {
+    this.net.dispose();
+  }
+}
