@@ -10,7 +10,7 @@ import {
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import {
-  CheckpointError, crc32, float16ToFloat32, float32ToFloat16, readCheckpoint, readCheckpointMeta, writeCheckpoint,
+  CheckpointError, crc32, float16ToFloat32, float32ToFloat16, readCheckpoint, readCheckpointMeta, updateCheckpointMeta, writeCheckpoint,
   type Checkpoint, type CheckpointErrorCode,
 } from '../src/train/checkpoint.js';
 
@@ -576,4 +576,27 @@ test('a 50 MB checkpoint writes and reads well under 2 s each; readCheckpointMet
   for (const k of [0, 17, 49]) assert.deepEqual(bitsOf(got!.tensors[`layer${k}/kernel`].values), bitsOf(tensors[`layer${k}/kernel`].values));
   rmSync(path);
   rmSync(path16);
+});
+
+test('updateCheckpointMeta changes only the meta: tensors keep their bits and dtypes; damage is refused untouched', () => {
+  const dir = freshDir();
+  const path = join(dir, 'm.ckpt');
+  const rnd = prng(5);
+  const values = (k: number) => Float32Array.from({ length: k }, () => rnd() * 4 - 2);
+  writeCheckpoint(path, { meta: { a: 1 }, tensors: { 'param/w': { shape: [3, 5], values: values(15) }, 'bn/m': { shape: [7], values: values(7) } } },
+    { fp16: true, keepFp32: (name) => name.startsWith('bn/') });
+  const before = readCheckpoint(path);
+  const size = statSync(path).size;
+  updateCheckpointMeta(path, (m) => ({ ...m, operatingPoints: [{ n: 1, accuracy: 0.5, images_per_s: 10 }] }));
+  const after = readCheckpoint(path);
+  assert.deepEqual(after.meta, { a: 1, operatingPoints: [{ n: 1, accuracy: 0.5, images_per_s: 10 }] });
+  for (const k of ['param/w', 'bn/m']) assert.deepEqual(after.tensors[k].values, before.tensors[k].values);
+  // Same dtypes: the file grew by the meta's bytes only (plus alignment), not by float16 → float32.
+  assert.ok(statSync(path).size - size < 80, `${size} → ${statSync(path).size}`);
+  const bytes = readFileSync(path);
+  const damaged = Buffer.from(bytes);
+  damaged[damaged.length - 10] ^= 0xff;
+  writeFileSync(path, damaged);
+  assert.throws(() => updateCheckpointMeta(path, (m) => m), CheckpointError);
+  assert.deepEqual(readFileSync(path), damaged);
 });

@@ -208,7 +208,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         return path;
       case '/healthz':
         allow(['GET']);
-        send(res, 200, { status: 'ok', queue: batcher.queued, tensors: worker.tensors });
+        // in_flight: other requests being answered (this one excluded).
+        send(res, 200, { status: 'ok', queue: batcher.queued, in_flight: inFlight - 1, tensors: worker.tensors });
         return path;
       case '/metrics':
         allow(['GET']);

@@ -636,3 +636,26 @@ export function readCheckpointMeta(path: string): Record<string, unknown> {
     closeSync(fd);
   }
 }
+
+/**
+ * Rewrites a checkpoint with new meta (e.g. a recorded evaluation), keeping every tensor
+ * bit for bit in its stored dtype. Written atomically like {@link writeCheckpoint}: the old
+ * file stays whole until the new one is complete.
+ */
+export function updateCheckpointMeta(path: string, update: (meta: Record<string, unknown>) => Record<string, unknown>): { bytes: number } {
+  const ck = readCheckpoint(path); // validates everything, CRC included
+  const prefix = Buffer.alloc(PREFIX_BYTES);
+  const fd = openSync(path, 'r');
+  let header: Buffer;
+  try {
+    readSync(fd, prefix, 0, PREFIX_BYTES, 0);
+    header = Buffer.alloc(prefix.readUInt32LE(12));
+    readSync(fd, header, 0, header.length, PREFIX_BYTES);
+  } finally {
+    closeSync(fd);
+  }
+  const parsed = parseHeader(header);
+  if (typeof parsed === 'string') throw badHeaderError(path, parsed, () => readFileSync(path));
+  const fp16 = new Set(parsed.tensors.filter((t) => t.dtype === 'float16').map((t) => t.name));
+  return writeCheckpoint(path, { meta: update(ck.meta), tensors: ck.tensors }, { fp16: fp16.size > 0, keepFp32: (name) => !fp16.has(name) });
+}

@@ -11,7 +11,7 @@ import { dirname } from 'node:path';
 import { deriveSeed, loadCifar10, requireDataset, Rng, trainPipeline, type ImageDataset } from '../data/index.js';
 import { MimoConvNet, operatingPoints, type MimoConvConfig } from '../models/mimoconv/index.js';
 import { resolveTrainConfig, type TrainConvConfig } from './conv_config.js';
-import { loadConvCheckpoint, saveConvCheckpoint, type EpochMetrics, type TrainState } from './conv_checkpoint.js';
+import { loadConvCheckpoint, saveConvCheckpoint, type ConvCheckpointMeta, type EpochMetrics, type TrainState } from './conv_checkpoint.js';
 import { evaluateConv } from './evaluate_conv.js';
 import { mixup } from './mixup.js';
 import { oneCycle } from './one_cycle.js';
@@ -52,6 +52,7 @@ export async function trainConv(o: TrainConvOptions): Promise<TrainConvResult> {
   let train: TrainConvConfig;
   let state: TrainState;
   let history: EpochMetrics[];
+  let operating: ConvCheckpointMeta['operatingPoints'];
   let sgdState: Record<string, { shape: number[]; values: Float32Array }> = {};
   if (o.resume && existsSync(o.out)) {
     const loaded = loadConvCheckpoint(o.out, o.model);
@@ -137,9 +138,14 @@ export async function trainConv(o: TrainConvOptions): Promise<TrainConvResult> {
           calibrateFromTraining(net, data.train, n, { seed: train.seed, batches: train.calibrationBatches, batch: train.batch, indices: subset });
         }
         state.done = true;
+        // The operating points a server offers: test accuracy and images/s at every n.
+        operating = operatingPoints(cfg).map((n) => {
+          const er = evaluateConv(net, data.test, n, { images: train.testImages });
+          return { n, accuracy: round(er.accuracy, 5), images_per_s: Math.round(er.images_per_s) };
+        });
       }
       mkdirSync(dirname(o.out), { recursive: true });
-      saveConvCheckpoint(o.out, net, { train, state, history }, sgd.state());
+      saveConvCheckpoint(o.out, net, { train, state, history, ...(operating ? { operatingPoints: operating } : {}) }, sgd.state());
       if (o.log) appendFileSync(o.log, JSON.stringify(m) + '\n');
       o.onEpoch?.(m);
     }

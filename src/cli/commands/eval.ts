@@ -3,7 +3,7 @@ import { loadCifar10, requireDataset, resolveDataDir } from '../../data/index.js
 import { operatingPoints } from '../../models/mimoconv/index.js';
 import { loadConvCheckpoint } from '../../train/conv_checkpoint.js';
 import { evaluateConv } from '../../train/evaluate_conv.js';
-import { readCheckpointMeta } from '../../train/checkpoint.js';
+import { readCheckpointMeta, updateCheckpointMeta } from '../../train/checkpoint.js';
 import { loadFormerTask } from '../../train/former_data.js';
 import { evaluateFormer, loadFormerCheckpoint } from '../../train/former_trainer.js';
 import type { BackendInfo } from '../../backend/index.js';
@@ -19,6 +19,7 @@ export const evalCommand: Command = {
     n: { type: 'list', help: 'operating points to evaluate (default: every divisor of N)' },
     batch: { type: 'number', default: 128, help: 'superpositions per forward pass' },
     images: { type: 'number', default: 0, help: 'evaluate the first K test images (0: all 10000)' },
+    record: { type: 'boolean', help: 'store the results in the checkpoint as its operating points (what `mimo serve` reports); needs every n and all test images' },
   },
   async run(args) {
     if (!args.checkpoint) throw new UsageError('--checkpoint <path> is required');
@@ -32,6 +33,9 @@ export const evalCommand: Command = {
           throw new UsageError(`--n ${n}: the model holds N=${net.config.capacity} inputs; n must divide it (${operatingPoints(net.config).join(', ')})`);
         }
       }
+      if (args.record && (args.images || ns.length !== operatingPoints(net.config).length)) {
+        throw new UsageError('--record stores the operating points a server reports: evaluate every n (no --n) on the whole test set (no --images)');
+      }
       const dir = resolveDataDir(args['data-dir'] as string | undefined);
       requireDataset(dir, 'cifar10');
       const test = loadCifar10(dir, 'test');
@@ -39,8 +43,11 @@ export const evalCommand: Command = {
         const r = evaluateConv(net, test, n, { batch: args.batch as number, images: args.images as number });
         return { n, accuracy: round(r.accuracy, 5), images: r.images, images_per_s: Math.round(r.images_per_s) };
       });
+      if (args.record) {
+        updateCheckpointMeta(args.checkpoint as string, (m) => ({ ...m, operatingPoints: results.map(({ n, accuracy, images_per_s }) => ({ n, accuracy, images_per_s })) }));
+      }
       return {
-        json: { dataset: 'cifar10', split: 'test', checkpoint: args.checkpoint, backend: b.backend, threads: b.threads, model: meta.model, results },
+        json: { dataset: 'cifar10', split: 'test', checkpoint: args.checkpoint, backend: b.backend, threads: b.threads, model: meta.model, results, recorded: Boolean(args.record) },
         text: `${args.checkpoint} on CIFAR-10 test (${b.backend}, ${b.threads} threads)\n` +
           table(['n', 'accuracy', 'images', 'images/s'], results.map((r) => [r.n, (r.accuracy * 100).toFixed(2) + '%', r.images, r.images_per_s])),
       };
