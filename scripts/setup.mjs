@@ -30,7 +30,12 @@ function run(cmd, args, opts = {}) {
 }
 
 // 1. Debian packages. libdnnl-dev gives the fast backend; without it everything still works on cpu.
-const APT = [{ pkg: 'libdnnl-dev', present: () => existsSync(DNNL_HEADER) }];
+// chromium runs the browser test of the `mimo serve` demo page; DejaVu fonts label PNG plots.
+const APT = [
+  { pkg: 'libdnnl-dev', present: () => existsSync(DNNL_HEADER) },
+  { pkg: 'chromium', present: () => existsSync('/usr/bin/chromium') },
+  { pkg: 'fonts-dejavu-core', present: () => existsSync('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf') },
+];
 const missing = APT.filter((p) => !p.present()).map((p) => p.pkg);
 if (missing.length > 0 && !argv.includes('--skip-apt')) {
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -41,11 +46,11 @@ if (missing.length > 0 && !argv.includes('--skip-apt')) {
       run('apt-get', ['update', '-qq'], { env });
       run('apt-get', ['install', '-y', '-qq', ...missing], { env });
     } catch (e) {
-      log(`${e.message}; continuing without: the library falls back to the slow cpu backend`);
+      log(`${e.message}; continuing without (no libdnnl-dev: the slow cpu backend; no chromium: the browser test fails)`);
     }
   } else {
     log(`missing Debian packages: ${missing.join(' ')}. Run: sudo apt-get install -y ${missing.join(' ')}` +
-      ' (continuing; the library falls back to the slow pure-JS cpu backend)');
+      ' (continuing; without libdnnl-dev the library uses the slow pure-JS cpu backend, without chromium the browser test fails)');
   }
 }
 

@@ -20,11 +20,13 @@ export interface BnStat {
 /**
  * How batch norm normalises. 'batch': with the batch's statistics (training; also the
  * reference's evaluation), reporting them through `record` so running statistics can be
- * updated. 'running': with stored statistics (evaluation independent of batch size).
+ * updated. 'running': with stored statistics (evaluation independent of batch size); a batch
+ * norm that directly follows a convolution is then folded into it (scaled kernel plus bias,
+ * one fused convolution with the stem's ReLU) unless `fold` is false.
  */
 export type BnMode =
   | { kind: 'batch'; record?: (layer: string, stat: BnStat, count: number) => void }
-  | { kind: 'running'; stats: Record<string, BnStat> };
+  | { kind: 'running'; stats: Record<string, BnStat>; fold?: boolean };
 
 export interface ForwardOutput {
   /** [B, classes] */
@@ -80,13 +82,31 @@ export function forward(c: MimoConvConfig, p: Params, x: tf.Tensor4D, n: number,
   };
   // PyTorch padding (k−1)/2 on every side. tfjs's 'same' pads bottom/right only at stride 2
   // on even sizes, which shifts the sampling grid by one pixel.
+  const pads = (w: tf.Tensor): [[number, number], [number, number], [number, number], [number, number]] => {
+    const pad = (w.shape[0] - 1) / 2;
+    return [[0, 0], [pad, pad], [pad, pad], [0, 0]];
+  };
   const conv = (h: tf.Tensor, name: string, stride: number) => {
-    const w = need(p, name) as tf.Tensor4D, pad = (w.shape[0] - 1) / 2;
-    return tf.conv2d(h as tf.Tensor4D, w, stride, [[0, 0], [pad, pad], [pad, pad], [0, 0]]);
+    const w = need(p, name) as tf.Tensor4D;
+    return tf.conv2d(h as tf.Tensor4D, w, stride, pads(w));
+  };
+  // conv → batch norm (→ ReLU). With stored statistics, BN(conv(h, W)) = conv(h, W·s) + (β − μ·s)
+  // with s = γ/√(σ² + ε) per output channel: one fused convolution instead of three passes.
+  const convBn = (h: tf.Tensor, convName: string, bnName: string, stride: number, relu = false): tf.Tensor => {
+    if (bnMode.kind === 'batch' || bnMode.fold === false) {
+      const y = bn(conv(h, convName, stride), bnName);
+      return relu ? tf.relu(y) : y;
+    }
+    const s = bnMode.stats[bnName];
+    if (!s) throw new Error(`MIMOConv: no running statistics for batch norm '${bnName}' at n=${n}; calibrate them first (mimo calibrate)`);
+    const w = need(p, convName) as tf.Tensor4D; // [k, k, Cin, Cout]
+    const scale = (need(p, `${bnName}.gamma`) as tf.Tensor1D).mul(tf.rsqrt(s.variance.add(c.bnEps))); // [Cout]
+    const bias = (need(p, `${bnName}.beta`) as tf.Tensor1D).sub(s.mean.mul(scale)); // [Cout]
+    return tf.fused.conv2d({ x: h as tf.Tensor4D, filter: w.mul(scale) as tf.Tensor4D, strides: stride, pad: pads(w), bias, activation: relu ? 'relu' : 'linear' });
   };
 
   // Stem: runs per image.
-  let h = tf.relu(bn(conv(x, 'stem.conv', 1), 'stem.bn')) as tf.Tensor4D; // [B, H, W, C0]
+  let h = convBn(x, 'stem.conv', 'stem.bn', 1, true) as tf.Tensor4D; // [B, H, W, C0]
   tap?.('stem', h);
   // Superposition: B images -> B/n superpositions.
   const mats = slotMatrices(c, p);
@@ -96,9 +116,8 @@ export function forward(c: MimoConvConfig, p: Params, x: tf.Tensor4D, n: number,
   // Trunk: runs once per superposition.
   for (const blk of l.blocks) {
     const o = act(bn(h, `${blk.prefix}.bn1`), `${blk.prefix}.act1`);
-    let y = conv(o, `${blk.prefix}.conv1`, blk.stride);
-    y = conv(act(bn(y, `${blk.prefix}.bn2`), `${blk.prefix}.act2`), `${blk.prefix}.conv2`, 1);
-    const sc = blk.shortcut ? bn(conv(h, `${blk.prefix}.shortcut.conv`, blk.stride), `${blk.prefix}.shortcut.bn`) : h;
+    const y = conv(act(convBn(o, `${blk.prefix}.conv1`, `${blk.prefix}.bn2`, blk.stride), `${blk.prefix}.act2`), `${blk.prefix}.conv2`, 1);
+    const sc = blk.shortcut ? convBn(h, `${blk.prefix}.shortcut.conv`, `${blk.prefix}.shortcut.bn`, blk.stride) : h;
     h = y.add(sc) as tf.Tensor4D; // [B/n, H', W', C']
     if (blk.last) tap?.(`stage${blk.stage + 1}` as 'stage1', h);
   }
