@@ -9,20 +9,10 @@ import { PNG, type ColorType } from 'pngjs';
 import { encode as encodeJpeg } from 'jpeg-js';
 import { BadRequestError, MAX_IMAGE_SIDE, decodeImageInput, parseClassifyBody } from '../src/serve/decode.js';
 import { axisTaps, resizeRgb } from '../src/serve/resize.js';
+import { prngU32 as prng } from './helpers/prng.js';
 
 const SIZE = { height: 32, width: 32 };
 
-/** Deterministic uint32 stream (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
 
 /** A smooth-ish H x W x C test image (JPEG-friendly), row-major HWC. */
 function pattern(h: number, w: number, c = 3): Uint8Array {

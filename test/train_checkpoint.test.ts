@@ -13,20 +13,10 @@ import {
   CheckpointError, crc32, float16ToFloat32, float32ToFloat16, readCheckpoint, readCheckpointMeta, updateCheckpointMeta, writeCheckpoint,
   type Checkpoint, type CheckpointErrorCode,
 } from '../src/train/checkpoint.js';
+import { prng } from './helpers/prng.js';
 
 const freshDir = tempDirs('mimo-ckpt-test-');
 
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 function randn(n: number, seed: number, scale = 1): Float32Array {
   const r = prng(seed);
   const out = new Float32Array(n);
