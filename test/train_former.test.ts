@@ -49,3 +49,23 @@ test('MIMOFormer training: curriculum, dev/best/test, exact resume, no leaks', {
   assert.equal(j.dataset, 'listops-mini');
   assert.equal(j.results[0].accuracy, Math.round(a.test!.accuracy * 1e5) / 1e5);
 });
+
+test('mimo results former writes the LRA table: accuracy as recorded, deltas vs the Performer, commands', { timeout: 300000 }, async () => {
+  await initBackend({});
+  const dir = fresh();
+  const att = await trainFormer({ ...opts(join(dir, 'att.ckpt')), train: { ...opts('').train, steps: 16 } });
+  const perf = await trainFormer({ ...opts(join(dir, 'perf.ckpt')), model: { ...opts('').model, scheme: 'performer', grid: 1 }, train: { ...opts('').train, steps: 16, mimoWarmup: 0 } });
+  const main = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+  const r = spawnSync(process.execPath, [main, 'results', 'former', '--checkpoints', `${join(dir, 'perf.ckpt')},${join(dir, 'att.ckpt')}`, '--out', join(dir, 'lra'), '--json'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const j = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  assert.deepEqual(j.models.map((m: { name: string }) => m.name), ['Performer', 'MIMOFormer att. M=N=2']);
+  assert.equal(j.models[0].accuracy, Math.round(perf.test!.accuracy * 1e5) / 1e5);
+  assert.equal(j.models[1].accuracy, Math.round(att.test!.accuracy * 1e5) / 1e5);
+  assert.ok(j.models.every((m: { flops_per_sequence: number; sequences_per_s: number }) => m.flops_per_sequence > 0 && m.sequences_per_s > 0));
+  assert.equal(j.deltas.length, 1);
+  assert.equal(j.deltas[0].delta_pp, Math.round((j.models[1].accuracy - j.models[0].accuracy) * 1e4) / 100);
+  assert.ok(j.deltas[0].flop_ratio > 1, 'superposition lowers FLOPs per sequence');
+  assert.match(j.models[1].command, /^npx mimo train former --task listops-mini --scheme att --grid 2 .* --steps 16 .*--mimo-warmup 8 .*--scale 0.02 --seed 9 --out .*att.ckpt --resume$/);
+  assert.equal(j.anchors.performer_lra.listops, 18);
+});

@@ -1,6 +1,6 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { writeResults } from '../../util/atomic_write.js';
 import { loadRun, spawnServer, type LoadRun } from '../../bench/serve_load.js';
 import { loadCifar10, resolveDataDir } from '../../data/index.js';
 import { encodeRgbPng } from '../../serve/pages.js';
@@ -99,14 +99,7 @@ export const benchServe: Command = {
         `- live tensors in the worker flat over every run: ${checks.tensors_flat ? 'yes' : 'NO'}; resident memory ${first.rss_before_mb} → ${last.rss_after_mb} MB (${checks.rss_growth_mb >= 0 ? '+' : ''}${checks.rss_growth_mb} MB over all runs)`,
         `- SIGTERM at the end: ${checks.clean_shutdown ? 'clean exit' : `exit code ${code}`}`, '',
       ].join('\n');
-      if (args.out) {
-        const out = resolve(args.out as string);
-        mkdirSync(dirname(out), { recursive: true });
-        for (const [ext, body] of [['.json', JSON.stringify(json, null, 1) + '\n'], ['.md', md]] as const) {
-          writeFileSync(out + ext + '.tmp', body);
-          renameSync(out + ext + '.tmp', out + ext);
-        }
-      }
+      if (args.out) writeResults(resolve(args.out as string), json, md);
       return { json, text: md + '\n' + table(header, rows) };
     } finally {
       if (server.child.exitCode === null) await server.stop();

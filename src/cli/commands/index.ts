@@ -13,6 +13,7 @@ import { demo } from './demo.js';
 import { evalCommand } from './eval.js';
 import { plotOperatingPoints } from './plot.js';
 import { resultsConv } from './results_conv.js';
+import { resultsFormer } from './results_former.js';
 import { serve } from './serve.js';
 import { trainConvCommand } from './train_conv.js';
 import { trainFormerCommand } from './train_former.js';
@@ -20,4 +21,4 @@ import { info } from './info.js';
 import { interference } from './interference.js';
 
 /** Every `mimo` subcommand, in the order `mimo --help` lists them. */
-export const COMMANDS: Command[] = [demo, trainConvCommand, trainFormerCommand, evalCommand, resultsConv, plotOperatingPoints, serve, calibrate, checkpointCompact, interference, info, benchKernels, benchStep, benchConv, benchFormer, benchServe, benchData, dataInfo, dataPathfinder];
+export const COMMANDS: Command[] = [demo, trainConvCommand, trainFormerCommand, evalCommand, resultsConv, resultsFormer, plotOperatingPoints, serve, calibrate, checkpointCompact, interference, info, benchKernels, benchStep, benchConv, benchFormer, benchServe, benchData, dataInfo, dataPathfinder];

@@ -1,16 +1,10 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, extname, resolve } from 'node:path';
+import { extname, resolve } from 'node:path';
 import { operatingPointsSvg } from '../../plot/operating_points.js';
 import { loadOperatingPoints } from '../../plot/operating_points_data.js';
 import { UsageError } from '../args.js';
 import type { Command } from '../command.js';
+import { writeFileAtomic } from '../../util/atomic_write.js';
 
-/** Writes next to the target and renames, so a reader never sees half a file. */
-function writeAtomic(path: string, data: string | Buffer): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path + '.tmp', data);
-  renameSync(path + '.tmp', path);
-}
 
 function formatOf(path: string, flag: string): 'svg' | 'png' {
   const ext = extname(path).toLowerCase();
@@ -46,8 +40,8 @@ export const plotOperatingPoints: Command = {
     const svg = operatingPointsSvg(series, { ...options, title, width, height });
     // resvg is loaded only when a PNG is asked for, so other commands never pay for it.
     const toPng = format === 'png' || png ? (await import('../../plot/svg_to_png.js')).svgToPng : undefined;
-    writeAtomic(out, format === 'svg' ? svg : toPng!(svg));
-    if (png) writeAtomic(png, toPng!(svg));
+    writeFileAtomic(out, format === 'svg' ? svg : toPng!(svg));
+    if (png) writeFileAtomic(png, toPng!(svg));
 
     const points = series.reduce((k, s) => k + s.points.length, 0);
     const written = [out, ...(png ? [png] : [])];

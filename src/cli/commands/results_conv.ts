@@ -1,6 +1,6 @@
-import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { dirname, relative, resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
+import { writeResults } from '../../util/atomic_write.js';
 import { initBackend } from '../../backend/index.js';
 import { loadCifar10, requireDataset, resolveDataDir } from '../../data/index.js';
 import { modelName, operatingPoints } from '../../models/mimoconv/index.js';
@@ -76,12 +76,7 @@ export const resultsConv: Command = {
       }),
       '', '## Commands', '', ...models.map((m) => `- ${m.name}: \`${m.command}\``), '',
     ].join('\n');
-    const out = resolve(args.out as string);
-    mkdirSync(dirname(out), { recursive: true });
-    for (const [ext, body] of [['.json', JSON.stringify(json, null, 1) + '\n'], ['.md', md]] as const) {
-      writeFileSync(out + ext + '.tmp', body);
-      renameSync(out + ext + '.tmp', out + ext);
-    }
+    writeResults(resolve(args.out as string), json, md);
     return { json, text: md };
   },
 };
