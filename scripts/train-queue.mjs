@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+// The project's long training runs, one at a time (they share the machine's 2 cores; two
+// OpenMP jobs at once slow each other badly). Every run is resumable: start the queue again
+// after an interruption and it continues where it stopped, skipping finished runs.
+//
+//   node scripts/train-queue.mjs [--list] [--only NAME[,NAME]]     (e.g. under nohup, in the background)
+//
+// Finished MIMOConv checkpoints are compacted in place (float16 momentum, still resumable) so
+// they stay small enough to commit.
+import { existsSync, renameSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const main = join(root, 'dist', 'src', 'cli', 'main.js');
+const { readCheckpointMeta } = await import(join(root, 'dist', 'src', 'train', 'checkpoint.js'));
+
+const conv = ['train', 'conv', '--model', 'mimonet-16-4', '--initial-width', '2', '--binding', 'hrr', '--epochs', '15', '--mixup', '0'];
+const former = (task, scheme, grid, extra = []) => ['train', 'former', '--task', task, '--scheme', scheme, '--grid', String(grid), ...extra];
+// F-S of SPEC §5.2: ListOps-mini, d=64, hid=128, H=2, Dh=32, 2 layers, R=64 (the trainer's defaults).
+const fs = ['--steps', '12000', '--batch', '32', '--lr', '1e-3', '--warmup', '600', '--eval-every', '1000', '--eval-batches', '32'];
+
+/** name, checkpoint, mimo arguments (without --out / --resume). */
+export const JOBS = [
+  ['mimonet-16-4-N4', 'models/mimonet-16-4-N4.ckpt', [...conv, '--capacity', '4']],
+  ['mimonet-16-4-N4-dyn', 'models/mimonet-16-4-N4-dyn.ckpt', [...conv, '--capacity', '4', '--sup-low', '1', '--sup-frequency', '0.8']],
+  ['lra-listops-mini-performer', 'models/lra/listops-mini-performer.ckpt', former('listops-mini', 'performer', 1, fs)],
+  ['lra-listops-mini-att2', 'models/lra/listops-mini-att2.ckpt', former('listops-mini', 'att', 2, fs)],
+  ['lra-listops-mini-att4', 'models/lra/listops-mini-att4.ckpt', former('listops-mini', 'att', 4, [...fs, '--mimo-warmup', '1800'])],
+  ['lra-listops-mini-attmlp2', 'models/lra/listops-mini-attmlp2.ckpt', former('listops-mini', 'attmlp', 2, fs)],
+  ['wrn-16-4', 'models/wrn-16-4.ckpt', ['train', 'conv', '--model', 'wrn-16-4', '--initial-width', '1', '--binding', 'none', '--capacity', '1', '--epochs', '15', '--mixup', '0']],
+  ['mimonet-16-4-N1', 'models/mimonet-16-4-N1.ckpt', [...conv, '--capacity', '1']],
+  ['mimonet-16-4-N2', 'models/mimonet-16-4-N2.ckpt', [...conv, '--capacity', '2']],
+];
+
+function done(path) {
+  if (!existsSync(path)) return false;
+  try {
+    return readCheckpointMeta(path).state?.done === true;
+  } catch {
+    return false;
+  }
+}
+
+const argv = process.argv.slice(2);
+const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1].split(',') : null;
+for (const [name, out, args] of JOBS) {
+  if (only && !only.includes(name)) continue;
+  const state = done(join(root, out)) ? 'done' : existsSync(join(root, out)) ? 'started' : 'not started';
+  if (argv.includes('--list')) {
+    console.log(`${name.padEnd(28)} ${state.padEnd(12)} npx mimo ${args.join(' ')} --out ${out} --resume`);
+    continue;
+  }
+  if (state === 'done') continue;
+  console.log(`[${new Date().toISOString()}] ${name}: ${state === 'started' ? 'resuming' : 'starting'}`);
+  const r = spawnSync(process.execPath, [main, ...args, '--out', out, '--resume'], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.log(`[${new Date().toISOString()}] ${name}: stopped (exit ${r.status ?? r.signal}); run the queue again to resume`);
+    process.exit(1);
+  }
+  if (args[1] === 'conv') {
+    const tmp = join(root, out + '.compact');
+    const c = spawnSync(process.execPath, [main, 'checkpoint', 'compact', '--in', out, '--out', tmp], { cwd: root, stdio: 'inherit' });
+    if (c.status === 0) renameSync(tmp, join(root, out));
+  }
+  console.log(`[${new Date().toISOString()}] ${name}: done`);
+}
