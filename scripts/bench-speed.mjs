@@ -1,8 +1,13 @@
 #!/usr/bin/env node
-// `npm run bench:speed`: mimonets (`mimo bench conv`) and the PyTorch peer
-// (bench/torch/mimoconv_bench.py) on the same models, batch and machine, one after the
-// other; writes results/speed.md and results/speed.json with the ratios. Run it on an
-// otherwise idle machine. Extra arguments go to both (e.g. --model mimonet-16-1 --initial-width 1).
+// `npm run bench:speed`: the speed targets of the project in one run, on an otherwise idle
+// machine. For MIMONet widths 4, 2 and 1 (N=4, with the plain WideResNet of the same width as
+// baseline): mimonets (`mimo bench conv`) and the PyTorch peer (bench/torch/mimoconv_bench.py,
+// the reference's way: grouped circular Conv1d binding), one after the other, same batch and
+// threads; a per-kernel profile of a training step at width 4; and MIMOFormer (`mimo bench
+// former`). Writes results/speed.md and results/speed.json with ratios, targets, CPU and date.
+//
+//   npm run bench:speed                      the full run (about 30 min on 2 cores)
+//   npm run bench:speed -- --quick           small batch and images: checks the pipeline only
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -10,42 +15,97 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const extra = process.argv.slice(2);
+const quick = process.argv.includes('--quick');
+const size = quick ? ['--batch', '8', '--image-size', '16', '--reps', '1'] : ['--reps', '3'];
+const CONFIGS = [
+  { model: 'mimonet-16-4', iw: 2, baseline: 'wrn-16-4', profile: true },
+  { model: 'mimonet-16-2', iw: 1, baseline: 'wrn-16-2' },
+  { model: 'mimonet-16-1', iw: 1, baseline: 'wrn-16-1' },
+];
+const log = (m) => process.stderr.write(`bench:speed: ${m}\n`);
 const lastJson = (r, what) => {
   if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status}):\n${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop());
 };
-const ours = lastJson(spawnSync(process.execPath, [join(root, 'dist/src/cli/main.js'), 'bench', 'conv', '--json', ...extra], { encoding: 'utf8', cwd: root }), 'mimo bench conv');
-const torch = lastJson(spawnSync('/usr/bin/python3', [join(root, 'bench/torch/mimoconv_bench.py'), '--json', ...extra], { encoding: 'utf8', cwd: root }), 'PyTorch peer');
+const mimo = (args) => lastJson(spawnSync(process.execPath, [join(root, 'dist/src/cli/main.js'), ...args, '--json'], { encoding: 'utf8', cwd: root, maxBuffer: 1 << 26 }), `mimo ${args.join(' ')}`);
+const torchPeer = (args) => lastJson(spawnSync('/usr/bin/python3', [join(root, 'bench/torch/mimoconv_bench.py'), ...args, '--json'], { encoding: 'utf8', cwd: root, maxBuffer: 1 << 26 }), 'PyTorch peer');
 const r2 = (x) => Math.round(x * 100) / 100;
-const rows = ours.results.map((o) => {
-  const t = torch.results.find((p) => p.n === o.n);
-  return {
-    n: o.n, flops_per_image: o.flops_per_image,
-    mimonets_images_per_s: o.images_per_s, torch_images_per_s: t.images_per_s, inference_ratio: r2(o.images_per_s / t.images_per_s),
-    mimonets_train_step_s: o.train_step_s, torch_train_step_s: t.train_step_s, train_step_ratio: r2(o.train_step_s / t.train_step_s),
-    speedup_vs_n1: r2(o.images_per_s / ours.results[0].images_per_s), flop_ratio_vs_n1: r2(ours.results[0].flops_per_image / o.flops_per_image),
-    speedup_vs_baseline: ours.baseline ? r2(o.images_per_s / ours.baseline.images_per_s) : null,
-    flop_ratio_vs_baseline: ours.baseline ? r2(ours.baseline.flops_per_image / o.flops_per_image) : null,
-  };
-});
-const json = { date: new Date().toISOString().slice(0, 10), cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, model: ours.model, config: ours.config,
-  mimonets: ours, torch, rows, command: `npm run bench:speed -- ${extra.join(' ')}`.trim() };
+
+const configs = [];
+for (const c of CONFIGS) {
+  const args = ['--model', c.model, '--initial-width', String(c.iw), '--capacity', '4', '--baseline', c.baseline, ...size];
+  log(`${c.model}: mimonets`);
+  const ours = mimo(['bench', 'conv', ...args, ...(c.profile ? ['--profile'] : [])]);
+  log(`${c.model}: PyTorch peer`);
+  const torch = torchPeer(args);
+  const n1 = ours.results[0];
+  const rows = ours.results.map((o) => {
+    const t = torch.results.find((p) => p.n === o.n);
+    const gain = o.images_per_s / n1.images_per_s, flopRatio = n1.flops_per_image / o.flops_per_image;
+    const gainBase = o.images_per_s / ours.baseline.images_per_s, flopBase = ours.baseline.flops_per_image / o.flops_per_image;
+    return {
+      n: o.n, flops_per_image: o.flops_per_image,
+      mimonets_images_per_s: o.images_per_s, torch_images_per_s: t.images_per_s, inference_ratio: r2(o.images_per_s / t.images_per_s),
+      mimonets_train_step_s: o.train_step_s, torch_train_step_s: t.train_step_s, train_step_fraction: r2(o.train_step_s / t.train_step_s),
+      speedup_vs_n1: r2(gain), flop_ratio_vs_n1: r2(flopRatio), gain_efficiency_vs_n1: r2(gain / flopRatio),
+      speedup_vs_baseline: r2(gainBase), flop_ratio_vs_baseline: r2(flopBase), gain_efficiency_vs_baseline: r2(gainBase / flopBase),
+    };
+  });
+  configs.push({ ...c, ours, torch, rows });
+}
+log('MIMOFormer');
+const former = mimo(['bench', 'former', ...(quick ? ['--length', '64', '--batch', '16', '--reps', '1'] : [])]);
+const formerRows = former.results.map((r) => ({ ...r, efficiency: r2(r.speedup / r.flop_ratio) }));
+
+// The targets of the speed issue, each with the measured value.
+const at = (model, n) => configs.find((c) => c.model === model).rows.find((r) => r.n === n);
+const w4 = (n) => at('mimonet-16-4', n);
+const targets = [
+  { what: 'mimonet-16-4 inference vs PyTorch at n=1', value: w4(1).inference_ratio, want: '>= 2', met: w4(1).inference_ratio >= 2 },
+  { what: 'mimonet-16-4 inference vs PyTorch at n=2', value: w4(2).inference_ratio, want: '>= 2.5', met: w4(2).inference_ratio >= 2.5 },
+  { what: 'mimonet-16-4 inference vs PyTorch at n=4', value: w4(4).inference_ratio, want: '>= 3', met: w4(4).inference_ratio >= 3 },
+  { what: 'mimonet-16-4 training step, fraction of PyTorch at n=1', value: w4(1).train_step_fraction, want: '<= 0.5', met: w4(1).train_step_fraction <= 0.5 },
+  { what: 'mimonet-16-4 training step, fraction of PyTorch at n=4', value: w4(4).train_step_fraction, want: '<= 0.33', met: w4(4).train_step_fraction <= 1 / 3 },
+  ...configs.flatMap((c) => c.rows.filter((r) => r.n > 1).flatMap((r) => [
+    { what: `${c.model} speedup n=${r.n} vs n=1 / FLOP ratio`, value: r.gain_efficiency_vs_n1, want: '>= 0.85', met: r.gain_efficiency_vs_n1 >= 0.85 },
+    { what: `${c.model} speedup n=${r.n} vs ${c.baseline} / FLOP ratio`, value: r.gain_efficiency_vs_baseline, want: '>= 0.85', met: r.gain_efficiency_vs_baseline >= 0.85 },
+  ])),
+  ...configs.map((c) => ({ what: `${c.model} at n=4 not slower than ${c.baseline} (images/s ratio)`, value: c.rows.find((r) => r.n === 4).speedup_vs_baseline, want: '>= 1', met: c.rows.find((r) => r.n === 4).speedup_vs_baseline >= 1 })),
+  ...formerRows.filter((r) => r.scheme !== 'performer').map((r) => ({ what: `MIMOFormer ${r.scheme} M=N=${r.grid} speedup / FLOP ratio`, value: r.efficiency, want: '>= 0.85', met: r.efficiency >= 0.85 })),
+];
+
+const date = new Date().toISOString().slice(0, 10);
+const cpu = cpus()[0]?.model ?? 'unknown';
+const command = `npm run bench:speed${quick ? ' -- --quick' : ''}`;
+const json = { date, cpu, cores: cpus().length, quick, command, configs: configs.map(({ ours, torch, ...c }) => ({ ...c, mimonets: ours, torch })), former: { ...former, results: formerRows }, targets };
+const profile = configs[0].ours.profile;
 const md = [
-  '# Speed: mimonets vs the PyTorch peer', '',
-  `${json.cpu}, ${json.cores} cores, ${json.date}. Both on ${ours.threads} threads, batch ${ours.batch} superpositions of ${ours.image_size}x${ours.image_size} images, same run. Regenerate: \`${json.command}\`.`, '',
-  `Model ${ours.model} (iw ${ours.config.initialWidth}, ${ours.config.binding}, N=${ours.config.capacity}); baseline ${ours.baseline?.model ?? 'none'}.`, '',
-  '| n | MFLOP/img | mimonets img/s | PyTorch img/s | ratio | mimonets step s | PyTorch step s | step ratio | speedup vs n=1 (FLOP ratio) | vs baseline (FLOP ratio) |',
-  '|---|---|---|---|---|---|---|---|---|---|',
-  ...rows.map((r) => `| ${r.n} | ${(r.flops_per_image / 1e6).toFixed(1)} | ${r.mimonets_images_per_s} | ${r.torch_images_per_s} | ${r.inference_ratio}x | ${r.mimonets_train_step_s} | ${r.torch_train_step_s} | ${r.train_step_ratio} | ${r.speedup_vs_n1}x (${r.flop_ratio_vs_n1}x) | ${r.speedup_vs_baseline ?? '–'}x (${r.flop_ratio_vs_baseline ?? '–'}x) |`),
-  '',
-  ours.baseline ? `Baseline ${ours.baseline.model}: mimonets ${ours.baseline.images_per_s} img/s, step ${ours.baseline.train_step_s} s; PyTorch ${torch.baseline.images_per_s} img/s, step ${torch.baseline.train_step_s} s.` : '',
-  '',
+  '# Speed: mimonets vs the PyTorch peer, and superposition gains', '',
+  `${cpu}, ${json.cores} cores, ${date}, ${configs[0].ours.backend} backend on ${configs[0].ours.threads} threads; PyTorch ${configs[0].torch.torch ?? ''} on ${configs[0].torch.threads ?? 2} threads.`,
+  `Batch ${configs[0].ours.batch} superpositions of ${configs[0].ours.image_size}x${configs[0].ours.image_size} images, evaluation mode for images/s; one SGD step for step time. Regenerate: \`${command}\`${quick ? ' (QUICK: tiny sizes, not a measurement)' : ''}.`, '',
+  '## Targets', '', '| target | measured | wanted | met |', '|---|---|---|---|',
+  ...targets.map((t) => `| ${t.what} | ${t.value} | ${t.want} | ${t.met ? 'yes' : '**no**'} |`), '',
+  ...configs.flatMap((c) => [
+    `## ${c.model} (initial width ${c.iw}, HRR, N=4) vs ${c.baseline}`, '',
+    '| n | MFLOP/img | mimonets img/s | PyTorch img/s | ratio | mimonets step s | PyTorch step s | step fraction | speedup vs n=1 (FLOP ratio) | vs baseline (FLOP ratio) |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...c.rows.map((r) => `| ${r.n} | ${(r.flops_per_image / 1e6).toFixed(1)} | ${r.mimonets_images_per_s} | ${r.torch_images_per_s} | ${r.inference_ratio}x | ${r.mimonets_train_step_s} | ${r.torch_train_step_s} | ${r.train_step_fraction} | ${r.speedup_vs_n1}x (${r.flop_ratio_vs_n1}x) | ${r.speedup_vs_baseline}x (${r.flop_ratio_vs_baseline}x) |`),
+    '', `Baseline ${c.baseline}: mimonets ${c.ours.baseline.images_per_s} img/s, step ${c.ours.baseline.train_step_s} s; PyTorch ${c.torch.baseline.images_per_s} img/s, step ${c.torch.baseline.train_step_s} s.`, '',
+  ]),
+  ...(profile ? [
+    `## Where a training step goes (mimonet-16-4, n=4, one step)`, '',
+    `Wall ${profile.wall_ms.toFixed(0)} ms; inside kernels ${(profile.wall_ms - profile.outside_kernels_ms).toFixed(0)} ms; outside kernels (tfjs bookkeeping, JS) ${profile.outside_kernels_ms.toFixed(0)} ms.`, '',
+    '| kernel | ms | calls | share |', '|---|---|---|---|',
+    ...profile.kernels.filter((k) => k.ms >= 1).slice(0, 20).map((k) => `| ${k.name} | ${k.ms.toFixed(1)} | ${k.calls} | ${((k.ms / profile.wall_ms) * 100).toFixed(1)}% |`), '',
+  ] : []),
+  `## MIMOFormer (L=${former.length}, batch ${former.batch}, d=${former.config.d}, H=${former.config.heads}, R=${former.config.features}; inference)`, '',
+  '| scheme | M=N | sequences/s | MFLOP/seq | speedup | FLOP ratio | speedup / FLOP ratio |', '|---|---|---|---|---|---|---|',
+  ...formerRows.map((r) => `| ${r.scheme} | ${r.grid} | ${r.sequences_per_s} | ${(r.flops_per_sequence / 1e6).toFixed(1)} | ${r.speedup}x | ${r.flop_ratio}x | ${r.efficiency} |`), '',
 ].join('\n');
 mkdirSync(join(root, 'results'), { recursive: true });
+const base = join(root, 'results', quick ? 'speed-quick' : 'speed');
 for (const [ext, body] of [['json', JSON.stringify(json, null, 1) + '\n'], ['md', md]]) {
-  const p = join(root, 'results', `speed.${ext}`);
-  writeFileSync(p + '.tmp', body);
-  renameSync(p + '.tmp', p);
+  writeFileSync(`${base}.${ext}.tmp`, body);
+  renameSync(`${base}.${ext}.tmp`, `${base}.${ext}`);
 }
-process.stdout.write(md + '\n' + JSON.stringify({ written: ['results/speed.md', 'results/speed.json'], rows }) + '\n');
+process.stdout.write(md + '\n' + JSON.stringify({ written: [`${base}.md`, `${base}.json`].map((p) => p.slice(root.length + 1)), targets_met: targets.filter((t) => t.met).length, targets: targets.length }) + '\n');

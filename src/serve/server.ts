@@ -209,7 +209,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       case '/healthz':
         allow(['GET']);
         // in_flight: other requests being answered (this one excluded).
-        send(res, 200, { status: 'ok', queue: batcher.queued, in_flight: inFlight - 1, tensors: worker.tensors });
+        if (!worker.alive) send(res, 503, { status: 'unavailable', error: { code: 'worker_down', message: 'the inference worker has stopped; restart the server' } });
+        else send(res, 200, { status: 'ok', queue: batcher.queued, in_flight: inFlight - 1, tensors: worker.tensors });
         return path;
       case '/metrics':
         allow(['GET']);
@@ -252,7 +253,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       } else {
         const message = e instanceof Error ? e.message : String(e);
         log(`error: ${message}`);
-        sendError(res, 500, 'internal', `the server failed: ${message}`);
+        if (!worker.alive) sendError(res, 503, 'worker_down', `the inference worker has stopped (${message}); restart the server`);
+        else sendError(res, 500, 'internal', `the server failed: ${message}`);
       }
     }).finally(() => {
       inFlight--;

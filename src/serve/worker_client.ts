@@ -71,6 +71,11 @@ export class InferenceWorker implements Runner {
     });
   }
 
+  /** False once the worker has exited or failed (every later call is refused). */
+  get alive(): boolean {
+    return this.dead === null;
+  }
+
   private call<T>(msg: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<T> {
     if (this.dead) return Promise.reject(this.dead);
     const id = this.nextId++;
