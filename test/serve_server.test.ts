@@ -241,6 +241,20 @@ test('health checks answer while inference is busy, and tensors stay flat', asyn
   assert.equal(await tensorsOf(), before);
 });
 
+test('a dead inference worker turns health and classification into 503 errors, not hangs', async () => {
+  const s = await startServer({ checkpoint: ckpt, port: 0 });
+  try {
+    await s.worker.stop();
+    const h = await fetch(s.url + '/healthz');
+    assert.equal(h.status, 503);
+    const r = await fetch(s.url + '/v1/classify', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ image: raw(image(1)) }) });
+    assert.equal(r.status, 503);
+    assert.match((await r.json() as { error: { message: string } }).error.message, /inference worker has stopped.*restart the server/);
+  } finally {
+    await s.close();
+  }
+});
+
 test('SIGTERM finishes in-flight requests, then the process exits with one JSON summary', async () => {
   const child = spawn(process.execPath, [MAIN, 'serve', '--checkpoint', ckpt, '--port', '0', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '', stderr = '';

@@ -55,6 +55,8 @@ export interface RunningServer {
   info: WorkerInfo;
   policy: Policy;
   metrics: ServerMetrics;
+  /** The inference worker (its tensor count, or stopping it to see the server fail cleanly). */
+  worker: InferenceWorker;
   /** Stops accepting, finishes in-flight requests, stops the worker. */
   close(): Promise<void>;
 }
@@ -115,11 +117,11 @@ function parseN(v: unknown, points: number[]): number | undefined {
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const o = { ...SERVE_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as Required<ServeOptions>;
   const log = options.log ?? (() => {});
+  if (!(o.maxLatencyMs > 0)) throw new Error(`--max-latency-ms must be > 0, got ${o.maxLatencyMs}`);
   const { worker, info } = await InferenceWorker.start({ checkpoint: o.checkpoint, backend: o.backend, threads: o.threads, maxSuperpositions: o.maxSuperpositions });
   let policy: Policy;
   try {
     policy = parsePolicy(o.policy, info.points, o.maxLatencyMs);
-    if (!(o.maxLatencyMs > 0)) throw new Error(`--max-latency-ms must be > 0, got ${o.maxLatencyMs}`);
   } catch (e) {
     await worker.stop();
     throw e;
@@ -285,6 +287,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     info,
     policy,
     metrics,
+    worker,
     async close() {
       closing = true;
       const done = new Promise<void>((r) => { drained = r; if (inFlight === 0) r(); });
