@@ -25,6 +25,7 @@ import { inflateSync } from 'node:zlib';
 import { PNG } from 'pngjs';
 import { decode as decodeJpegBytes } from 'jpeg-js';
 import { resizeRgb } from './resize.js';
+import { crc32 } from '../util/crc32.js';
 
 /** A client error: the HTTP status to answer (400, 413, 415, 422) and a message that names the problem and the fix. */
 export class BadRequestError extends Error {
@@ -239,19 +240,6 @@ function decodePng(bytes: Buffer, where: string): DecodedImage {
     throw corrupt(where, 'PNG', /read requests|end of stream/.test(text) ? 'its chunks are out of order or malformed' : text);
   }
   return { width: png.width, height: png.height, data: dropChannels(png.data, png.width * png.height, 4) };
-}
-
-const CRC_TABLE = Int32Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c;
-});
-
-/** CRC-32 as PNG chunks use it (zlib.crc32 needs Node 20.15+). */
-function crc32(bytes: Uint8Array): number {
-  let c = -1;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ -1) >>> 0;
 }
 
 /**
