@@ -45,6 +45,10 @@ test('training learns, logs, checkpoints every epoch and evaluates at every n fr
     // Batch-size independence: one image at a time gives the same predictions.
     const one = evaluateConv(net, data.test, n, { batch: 1 });
     assert.equal(one.accuracy, e.accuracy, `n=${n}: batch 1 vs batch 128`);
+    // The operating points recorded at the end of training (what mimo serve reports) match.
+    const rec = meta.operatingPoints?.find((p) => p.n === n);
+    assert.ok(rec && rec.images_per_s > 0, `n=${n}: operating point recorded`);
+    assert.equal(rec.accuracy, Math.round(e.accuracy * 1e5) / 1e5);
   }
   // A final compact copy (float16 weights, no optimizer state) classifies the same.
   await checkpointCompact.run({ _: [], in: out, out: join(dir, 'final.ckpt'), final: true });
