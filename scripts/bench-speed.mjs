@@ -36,6 +36,8 @@ for (const c of CONFIGS) {
   const args = ['--model', c.model, '--initial-width', String(c.iw), '--capacity', '4', '--baseline', c.baseline, ...size];
   log(`${c.model}: mimonets`);
   const ours = mimo(['bench', 'conv', ...args, ...(c.profile ? ['--profile'] : [])]);
+  // Inference without folding batch norm into the convolutions, for the fold's gain.
+  const unfolded = c.profile ? mimo(['bench', 'conv', ...args, '--inference-only', '--no-fold']) : null;
   log(`${c.model}: PyTorch peer`);
   const torch = torchPeer(args);
   const n1 = ours.results[0];
@@ -51,7 +53,7 @@ for (const c of CONFIGS) {
       speedup_vs_baseline: r2(gainBase), flop_ratio_vs_baseline: r2(flopBase), gain_efficiency_vs_baseline: r2(gainBase / flopBase),
     };
   });
-  configs.push({ ...c, ours, torch, rows });
+  configs.push({ ...c, ours, torch, rows, unfolded });
 }
 log('MIMOFormer');
 const former = mimo(['bench', 'former', ...(quick ? ['--length', '64', '--batch', '16', '--reps', '1'] : [])]);
@@ -91,6 +93,7 @@ const md = [
     '|---|---|---|---|---|---|---|---|---|---|',
     ...c.rows.map((r) => `| ${r.n} | ${(r.flops_per_image / 1e6).toFixed(1)} | ${r.mimonets_images_per_s} | ${r.torch_images_per_s} | ${r.inference_ratio}x | ${r.mimonets_train_step_s} | ${r.torch_train_step_s} | ${r.train_step_fraction} | ${r.speedup_vs_n1}x (${r.flop_ratio_vs_n1}x) | ${r.speedup_vs_baseline}x (${r.flop_ratio_vs_baseline}x) |`),
     '', `Baseline ${c.baseline}: mimonets ${c.ours.baseline.images_per_s} img/s, step ${c.ours.baseline.train_step_s} s; PyTorch ${c.torch.baseline.images_per_s} img/s, step ${c.torch.baseline.train_step_s} s.`, '',
+    ...(c.unfolded ? [`Batch norm folded into the convolutions at inference (default) vs not (\`--no-fold\`): ${c.ours.results.map((o) => `n=${o.n} ${r2(o.images_per_s / c.unfolded.results.find((u) => u.n === o.n).images_per_s)}x`).join(', ')}.`, ''] : []),
   ]),
   ...(profile ? [
     `## Where a training step goes (mimonet-16-4, n=4, one step)`, '',

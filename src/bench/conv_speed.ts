@@ -26,6 +26,8 @@ export interface ConvSpeedOptions {
   reps?: number;
   /** Skip the training-step measurement. */
   inferenceOnly?: boolean;
+  /** Fold conv → batch norm pairs at inference (the default; false measures the unfolded pass). */
+  fold?: boolean;
   onProgress?: () => void;
 }
 
@@ -48,7 +50,7 @@ export function benchConvSpeed(config: Partial<MimoConvConfig>, ns: number[], o:
       // Evaluation needs running statistics for n: one calibration batch.
       const xt = tf.tensor4d(x, shape);
       net.calibrate(n, [xt]);
-      const infer = medianSeconds(() => tf.tidy(() => { net.forward(xt, n, { training: false }).logits.dataSync(); }), reps);
+      const infer = medianSeconds(() => tf.tidy(() => { net.forward(xt, n, { training: false, fold: o.fold }).logits.dataSync(); }), reps);
       xt.dispose();
       o.onProgress?.();
       let trainStep = NaN;

@@ -21,6 +21,7 @@ export const benchConv: Command = {
     reps: { type: 'number', default: 3, help: 'timed repetitions (median)' },
     'inference-only': { type: 'boolean', help: 'skip the training-step timings' },
     profile: { type: 'boolean', help: 'also profile one training step at n = N, per kernel' },
+    'no-fold': { type: 'boolean', help: 'measure inference without folding batch norm into the convolutions (for comparison)' },
   },
   async run(args) {
     const { arch, depth, width } = parseModelName(args.model as string);
@@ -32,7 +33,7 @@ export const benchConv: Command = {
     const b = await initBackend({ backend: args.backend as string | undefined, threads: args.threads as number | undefined });
     const steps = (ns.length + (baseName === 'none' ? 0 : 1)) * (args['inference-only'] ? 1 : 2);
     const bar = new Progress(steps, 'bench conv', { json: Boolean(args.json) });
-    const common = { batch: args.batch as number, imageSize: args['image-size'] as number, reps: args.reps as number, inferenceOnly: Boolean(args['inference-only']), onProgress: () => bar.tick() };
+    const common = { batch: args.batch as number, imageSize: args['image-size'] as number, reps: args.reps as number, inferenceOnly: Boolean(args['inference-only']), fold: !args['no-fold'], onProgress: () => bar.tick() };
     const main = benchConvSpeed(cfg, ns, common);
     let baseline: { model: string; images_per_s: number; train_step_s: number; flops_per_image: number } | null = null;
     if (baseName !== 'none') {
@@ -49,6 +50,6 @@ export const benchConv: Command = {
       table(['n', 'images/s', 'train step s', 'MFLOP/img', 'speedup', 'FLOP ratio'], rows);
     if (baseline) text += `\nbaseline ${baseline.model}: ${baseline.images_per_s} images/s, train step ${baseline.train_step_s} s, ${(baseline.flops_per_image / 1e6).toFixed(1)} MFLOP/img`;
     if (profile) text += '\n\n' + table(['kernel', 'ms', 'calls'], profile.kernels.filter((k) => k.ms >= 1).map((k) => [k.name, k.ms.toFixed(1), k.calls])) + `\n(outside kernels) ${profile.outside_kernels_ms.toFixed(1)} ms of ${profile.wall_ms.toFixed(1)}`;
-    return { json: { backend: b.backend, threads: b.threads, model: main.model, batch: args.batch, image_size: args['image-size'], config: main.config, results: main.rows, baseline, ...(profile ? { profile } : {}) }, text };
+    return { json: { backend: b.backend, threads: b.threads, fold: !args['no-fold'], model: main.model, batch: args.batch, image_size: args['image-size'], config: main.config, results: main.rows, baseline, ...(profile ? { profile } : {}) }, text };
   },
 };

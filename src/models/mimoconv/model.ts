@@ -57,10 +57,10 @@ export class MimoConvNet {
    * Logits for B images ([B, H, W, C], NHWC, normalised) at n superposed inputs.
    * `training`: batch statistics, and the running statistics for n are updated.
    */
-  forward(x: tf.Tensor4D, n: number, opts: { training: boolean; params?: Record<string, tf.Tensor> }): ForwardOutput {
+  forward(x: tf.Tensor4D, n: number, opts: { training: boolean; params?: Record<string, tf.Tensor>; fold?: boolean }): ForwardOutput {
     const mode: BnMode = opts.training
       ? { kind: 'batch', record: (layer, s, count) => this.updateStat(n, layer, s, count) }
-      : { kind: 'running', stats: this.statsFor(n) };
+      : { kind: 'running', stats: this.statsFor(n), fold: opts.fold };
     return forward(this.config, opts.params ?? this.params, x, n, mode);
   }
 
