@@ -5,6 +5,7 @@
  * touches tensors.
  */
 import * as tf from '@tensorflow/tfjs';
+import { normalizationLut, normalizeContiguous } from '../data/augment.js';
 import { CIFAR10_MEAN, CIFAR10_STD } from '../data/cifar10.js';
 import { operatingPoints, type MimoConvNet } from '../models/mimoconv/index.js';
 import { loadConvCheckpoint, type ConvCheckpointMeta } from '../train/conv_checkpoint.js';
@@ -45,9 +46,8 @@ export class InferenceEngine {
       net.dispose();
       throw new Error(`${path}: the model takes ${net.config.inChannels} input channels; mimo serve classifies RGB images (3)`);
     }
-    // uint8 value v of channel c → (v/255 − mean_c)/std_c, one table of 3·256 entries.
-    this.lut = new Float32Array(3 * 256);
-    for (let c = 0; c < 3; c++) for (let v = 0; v < 256; v++) this.lut[c * 256 + v] = (v / 255 - CIFAR10_MEAN[c]) / CIFAR10_STD[c];
+    // uint8 value v of channel c → (v/255 − mean_c)/std_c, as in the evaluation pipeline.
+    this.lut = normalizationLut(CIFAR10_MEAN, CIFAR10_STD, IMAGE_SIZE.channels);
   }
 
   /**
@@ -71,10 +71,7 @@ export class InferenceEngine {
         const real = Math.min(k - s, this.maxSuperpositions * n);
         const padded = Math.ceil(real / n) * n;
         const x = new Float32Array(padded * px);
-        for (let i = 0; i < padded; i++) {
-          const src = (at + s + (i % real)) * px;
-          for (let j = 0; j < px; j++) x[i * px + j] = this.lut[(j % C) * 256 + images[src + j]];
-        }
+        for (let i = 0; i < padded; i++) normalizeContiguous(images, (at + s + (i % real)) * px, x, i * px, H * W, C, this.lut);
         const p = tf.tidy(() => {
           const xt = tf.tensor4d(x, [padded, H, W, C]); // [B·n, H, W, C]
           return tf.softmax(this.net.forward(xt, n, { training: false }).logits).dataSync() as Float32Array;
