@@ -4,7 +4,6 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PNG } from 'pngjs';
 import { CIFAR10_CLASS_NAMES, loadCifar10 } from '../data/cifar10.js';
 import { resolveDataDir } from '../data/dir.js';
 import type { ImageDataset } from '../data/types.js';
@@ -12,6 +11,7 @@ import { modelName } from '../models/mimoconv/config.js';
 import { operatingPointsSvg } from '../plot/operating_points.js';
 import type { ConvCheckpointMeta } from '../train/conv_checkpoint.js';
 import { packageRoot } from '../util/package_root.js';
+import { encodeRgbPng } from '../util/png.js';
 import { BadRequestError } from './decode.js';
 
 export interface OperatingPointRow {
@@ -19,18 +19,6 @@ export interface OperatingPointRow {
   accuracy: number | null;
   images_per_s: number | null;
   measured_images_per_s: number;
-}
-
-/** RGB PNG bytes of an HxWx3 image. */
-export function encodeRgbPng(rgb: Uint8Array, width: number, height: number): Buffer {
-  const png = new PNG({ width, height });
-  for (let i = 0; i < width * height; i++) {
-    png.data[4 * i] = rgb[3 * i];
-    png.data[4 * i + 1] = rgb[3 * i + 1];
-    png.data[4 * i + 2] = rgb[3 * i + 2];
-    png.data[4 * i + 3] = 255;
-  }
-  return PNG.sync.write(png);
 }
 
 export class Pages {

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { writeResults } from '../../util/atomic_write.js';
 import { loadRun, spawnServer, type LoadRun } from '../../bench/serve_load.js';
 import { loadCifar10, resolveDataDir } from '../../data/index.js';
-import { encodeRgbPng } from '../../serve/pages.js';
+import { encodeRgbPng } from '../../util/png.js';
 import { UsageError } from '../args.js';
 import { BACKEND_OPTS, DATA_OPTS, table, type Command } from '../command.js';
 import { Progress } from '../progress.js';
