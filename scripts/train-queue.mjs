@@ -3,10 +3,14 @@
 // OpenMP jobs at once slow each other badly). Every run is resumable: start the queue again
 // after an interruption and it continues where it stopped, skipping finished runs.
 //
-//   node scripts/train-queue.mjs [--list] [--only NAME[,NAME]]     (e.g. under nohup, in the background)
+//   node scripts/train-queue.mjs [--list] [--only NAME[,NAME]] [--time-limit MIN]   (e.g. under nohup)
 //
-// Finished MIMOConv checkpoints are compacted in place (float16 momentum, still resumable) so
-// they stay small enough to commit.
+// --time-limit MIN: each run starts an epoch (or evaluation interval) only if it should end,
+// checkpoint written, within MIN minutes of the queue's start; the queue stops at the first run
+// that ends unfinished. (A run that has never checkpointed always starts its first unit.)
+//
+// MIMOConv checkpoints are compacted in place whenever a run ends (float16 momentum, still
+// resumable) so they stay small enough to commit.
 import { existsSync, renameSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -45,6 +49,12 @@ function done(path) {
 
 const argv = process.argv.slice(2);
 const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1].split(',') : null;
+const limitMin = argv.includes('--time-limit') ? Number(argv[argv.indexOf('--time-limit') + 1]) : null;
+if (limitMin !== null && !(limitMin > 0)) {
+  console.error('--time-limit needs a positive number of minutes, e.g. --time-limit 150');
+  process.exit(2);
+}
+const deadline = limitMin === null ? null : Date.now() + limitMin * 60_000;
 for (const [name, out, args] of JOBS) {
   if (only && !only.includes(name)) continue;
   const state = done(join(root, out)) ? 'done' : existsSync(join(root, out)) ? 'started' : 'not started';
@@ -53,16 +63,24 @@ for (const [name, out, args] of JOBS) {
     continue;
   }
   if (state === 'done') continue;
+  const left = deadline === null ? null : (deadline - Date.now()) / 60_000;
+  if (left !== null && left <= 1) break;
   console.log(`[${new Date().toISOString()}] ${name}: ${state === 'started' ? 'resuming' : 'starting'}`);
-  const r = spawnSync(process.execPath, [main, ...args, '--out', out, '--resume'], { cwd: root, stdio: 'inherit' });
+  const limit = left === null ? [] : ['--time-limit', left.toFixed(2)];
+  const r = spawnSync(process.execPath, [main, ...args, '--out', out, '--resume', ...limit], { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) {
     console.log(`[${new Date().toISOString()}] ${name}: stopped (exit ${r.status ?? r.signal}); run the queue again to resume`);
     process.exit(1);
   }
+  const finished = done(join(root, out));
   if (args[1] === 'conv') {
     const tmp = join(root, out + '.compact');
     const c = spawnSync(process.execPath, [main, 'checkpoint', 'compact', '--in', out, '--out', tmp], { cwd: root, stdio: 'inherit' });
     if (c.status === 0) renameSync(tmp, join(root, out));
+  }
+  if (!finished) {
+    console.log(`[${new Date().toISOString()}] ${name}: stopped at a checkpoint for --time-limit; run the queue again to resume`);
+    break;
   }
   console.log(`[${new Date().toISOString()}] ${name}: done`);
 }

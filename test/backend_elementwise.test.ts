@@ -228,6 +228,19 @@ test('int32, bool and mixed inputs fall back to the cpu kernels with cpu dtypes'
   await compare('mixed float32 + int32', () => tf.add(T([2, 3], 27), i()));
 });
 
+test('bool and int32 cast to float32 store real Float32Arrays, so the native kernels serve them', { skip }, async () => {
+  await setup();
+  const tokens = tf.tensor([[3, 0, 5], [0, 0, 7]], [2, 3], 'int32');
+  await compare('casts', () => [tokens.notEqual(0).cast('float32'), tokens.cast('float32'), tokens.cast('bool').cast('int32')]);
+  await setup();
+  const b = tf.backend() as unknown as { data: { get(id: object): { values: unknown } } };
+  const mask = tokens.notEqual(0).cast('float32');
+  assert.ok(b.data.get(mask.dataId).values instanceof Float32Array, 'a cast mask is backed by a Float32Array');
+  // A masked multiply with the cast mask (MIMOFormer's [B, H, L, Dh] x [B, 1, L, 1]) matches cpu.
+  await compare('masked multiply', () => tf.mul(T([2, 4, 3, 5], 41), tokens.notEqual(0).cast('float32').reshape([2, 1, 3, 1])));
+  tf.dispose([tokens, mask]);
+});
+
 test('the addon rejects mismatched arguments with errors that name them', { skip }, () => {
   const a = addon!;
   const f = (n: number) => new Float32Array(n);

@@ -15,6 +15,7 @@ import { trainConv, type TrainConvOptions } from '../src/train/conv_trainer.js';
 import { evaluateConv } from '../src/train/evaluate_conv.js';
 import { checkpointCompact } from '../src/cli/commands/checkpoint_compact.js';
 import { synthetic } from './helpers/synthetic.js';
+import { mayStartUnit, timeLimitFromMinutes } from '../src/train/time_limit.js';
 
 const data = { train: synthetic(96, 8, 1), test: synthetic(48, 8, 2, 'test') };
 const base = (out: string, epochs: number): TrainConvOptions => ({
@@ -81,6 +82,38 @@ test('resuming reproduces the uninterrupted run exactly', async () => {
   const more = await trainConv({ model: {}, train: { epochs: 4 }, out: join(dir, 'b.ckpt'), dataDir: '/nonexistent', resume: true, data });
   assert.equal(more.history.length, 4);
   rmSync(dir, { recursive: true });
+});
+
+test('--time-limit: an epoch starts only if it should end in time, the run stops at its checkpoint and resumes', async () => {
+  await initBackend({});
+  const dir = mkdtempSync(join(tmpdir(), 'mimo-limit-'));
+  const out = join(dir, 'l.ckpt');
+  const one = await trainConv({ ...base(out, 3), maxEpochs: 1 });
+  assert.equal(one.stoppedByTimeLimit, false);
+  const epochSeconds = one.history[0].seconds;
+  // Less time left than the last epoch took: nothing is started, nothing is lost.
+  const stopped = await trainConv({ ...base(out, 3), timeLimit: { deadlineMs: Date.now() + epochSeconds * 500 } });
+  assert.equal(stopped.stoppedByTimeLimit, true);
+  assert.equal(stopped.state.epoch, 1);
+  assert.equal(loadConvCheckpoint(out).meta.state.epoch, 1);
+  // Enough time: it finishes.
+  const rest = await trainConv({ ...base(out, 3), timeLimit: timeLimitFromMinutes(60) });
+  assert.equal(rest.stoppedByTimeLimit, false);
+  assert.equal(rest.state.done, true);
+  rmSync(dir, { recursive: true });
+});
+
+test('time limits: the decision rule', () => {
+  const now = 1_000_000;
+  assert.equal(mayStartUnit(undefined, 100, now), true);
+  const lim = timeLimitFromMinutes(10, now)!;
+  assert.equal(lim.deadlineMs, now + 600_000);
+  assert.equal(mayStartUnit(lim, undefined, now), true, 'no unit ran yet: nothing to go by');
+  assert.equal(mayStartUnit(lim, undefined, now + 600_000), false, 'past the deadline');
+  assert.equal(mayStartUnit(lim, 500, now), true, '500 s x 1.1 fits in 600 s');
+  assert.equal(mayStartUnit(lim, 560, now), false, '560 s x 1.1 does not');
+  assert.throws(() => timeLimitFromMinutes(0), /positive number of minutes/);
+  assert.throws(() => timeLimitFromMinutes(Number.NaN), /positive number of minutes/);
 });
 
 test('a run killed with kill -9 resumes to the same trajectory, and no checkpoint is corrupt', { timeout: 300000 }, async () => {

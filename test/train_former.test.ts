@@ -37,7 +37,12 @@ test('MIMOFormer training: curriculum, dev/best/test, exact resume, no leaks', {
   assert.ok(a.test && a.test.sequences === 40 && a.test.accuracy >= 0);
   assert.equal(a.state.done, true);
   await trainFormer({ ...opts(join(dir, 'b.ckpt')), maxSteps: 8 });
+  // --time-limit: with less time left than the last interval took, it stops at the checkpoint.
+  const held = await trainFormer({ ...opts(join(dir, 'b.ckpt')), timeLimit: { deadlineMs: Date.now() + 1 } });
+  assert.equal(held.stoppedByTimeLimit, true);
+  assert.equal(held.state.step, 8);
   const b = await trainFormer(opts(join(dir, 'b.ckpt')));
+  assert.equal(b.stoppedByTimeLimit, false);
   assert.deepEqual(b.history, a.history.map((h, i) => ({ ...h, seconds: b.history[i].seconds })));
   assert.deepEqual(b.test!.accuracy, a.test!.accuracy);
   await assert.rejects(trainFormer({ ...opts(join(dir, 'b.ckpt')), train: { lr: 1 } }), /cannot change lr on resume/);

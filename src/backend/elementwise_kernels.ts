@@ -61,10 +61,28 @@ function unary(addon: NativeAddon, name: string, op: number): tf.KernelConfig {
   });
 }
 
+/**
+ * Cast to float32 that always stores a Float32Array. The cpu kernel casts bool or int32 to
+ * float32 without copying (no precision is lost), leaving a Uint8Array or Int32Array under
+ * a float32 tensor: every native kernel would then have to fall back to the slow JS one
+ * (a padding mask, cast once, made MIMOFormer's masked multiplies ~50x slower).
+ */
+function castToFloat32(): tf.KernelConfig {
+  return withFallback(tf.Cast, ({ inputs, backend, attrs }) => {
+    const cpu = backend as MathBackendCPU;
+    const x = inputs.x!;
+    if ((attrs as unknown as tf.CastAttrs).dtype !== 'float32' || (x.dtype !== 'bool' && x.dtype !== 'int32')) return null;
+    const v = cpu.data.get(x.dataId).values;
+    if (!(v instanceof Uint8Array || v instanceof Int32Array)) return null;
+    return cpu.makeTensorInfo(x.shape, 'float32', Float32Array.from(v));
+  });
+}
+
 /** Native configs for the elementwise kernels (float32 only; others fall back to cpu). */
 export function makeElementwiseKernels(addon: NativeAddon): tf.KernelConfig[] {
   const B = BINARY_OP, U = UNARY_OP;
   return [
+    castToFloat32(),
     binary(addon, tf.Add, B.add),
     binary(addon, tf.Sub, B.sub),
     binary(addon, tf.Multiply, B.mul),

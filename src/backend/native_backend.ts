@@ -1,7 +1,8 @@
 /**
  * The `native` tfjs backend: the cpu backend's storage and all of its kernels, with
  * the hot ones replaced by the addon's: convolutions and matmuls on oneDNN, and
- * float32 elementwise ops, reductions, Tile, FusedBatchNorm and pooling on OpenMP loops.
+ * float32 elementwise ops, reductions, Tile, FusedBatchNorm and pooling on OpenMP loops,
+ * and row gathers (embedding lookups and their gradient) in plain typed-array copies.
  */
 import * as tf from '@tensorflow/tfjs';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
@@ -9,6 +10,7 @@ import type { NativeAddon } from './addon.js';
 import { makeActivationGradKernels, registerActivationGrads } from './activation_grads.js';
 import { makeConvKernels } from './conv_kernels.js';
 import { makeElementwiseKernels } from './elementwise_kernels.js';
+import { makeGatherKernels } from './gather_kernels.js';
 import { makeMatmulKernels } from './matmul_kernels.js';
 import { makePoolKernels } from './pool_kernels.js';
 import { makeReduceKernels } from './reduce_kernels.js';
@@ -34,7 +36,7 @@ let registered = false;
 export function registerNativeBackend(addon: NativeAddon, priority = 3): string[] {
   const overrides = [...makeConvKernels(addon), ...makeMatmulKernels(addon),
     ...makeElementwiseKernels(addon), ...makeReduceKernels(addon), ...makePoolKernels(addon),
-    ...makeActivationGradKernels(addon)];
+    ...makeActivationGradKernels(addon), ...makeGatherKernels()];
   if (!registered) {
     tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(), priority);
     const overridden = new Set(overrides.map((k) => k.kernelName));

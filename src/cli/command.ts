@@ -1,4 +1,5 @@
-import type { OptSpecs, Parsed } from './args.js';
+import { UsageError, type OptSpecs, type Parsed } from './args.js';
+import { timeLimitFromMinutes, type TimeLimit } from '../train/time_limit.js';
 
 /** What a command returns: the JSON object (printed last with --json) and text for people. */
 export interface CommandResult {
@@ -30,4 +31,11 @@ export function table(header: string[], rows: (string | number)[][]): string {
   const cells = [header, ...rows.map((r) => r.map(String))];
   const w = header.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
   return cells.map((r) => r.map((c, i) => c.padEnd(w[i])).join('  ')).join('\n');
+}
+
+/** The training commands' wall-clock budget (minutes from now), checked before each checkpointed unit. */
+export function timeLimitOption(v: unknown): TimeLimit | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new UsageError(`--time-limit must be a positive number of minutes, got ${String(v)}`);
+  return timeLimitFromMinutes(v);
 }

@@ -18,6 +18,7 @@ import { oneCycle } from './one_cycle.js';
 import { calibrateFromTraining } from './calibrate.js';
 import { convTrainStep } from './conv_step.js';
 import { Sgd } from './sgd.js';
+import { mayStartUnit, type TimeLimit } from './time_limit.js';
 
 export interface TrainConvOptions {
   model: Partial<MimoConvConfig>;
@@ -31,6 +32,8 @@ export interface TrainConvOptions {
   log?: string;
   /** Stop after this many epochs in this process (the run stays resumable). */
   maxEpochs?: number;
+  /** Start an epoch only if it should end (checkpoint written) within this budget. */
+  timeLimit?: TimeLimit;
   onStep?: (info: { step: number; totalSteps: number; loss: number; epoch: number }) => void;
   onEpoch?: (m: EpochMetrics) => void;
   /** Datasets already in memory (tests). */
@@ -43,6 +46,8 @@ export interface TrainConvResult {
   train: TrainConvConfig;
   state: TrainState;
   history: EpochMetrics[];
+  /** Set when this process stopped early because the next epoch would overrun --time-limit. */
+  stoppedByTimeLimit: boolean;
 }
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, v) => a + v, 0) / xs.length : 0);
@@ -89,8 +94,12 @@ export async function trainConv(o: TrainConvOptions): Promise<TrainConvResult> {
     const lowN = train.supLow ?? N;
     const evalNs = [...new Set([N, lowN])];
     const perImage = data.train.height * data.train.width * data.train.channels;
-    let epochsThisRun = 0;
+    let epochsThisRun = 0, stoppedByTimeLimit = false;
     while (state.epoch < train.epochs && epochsThisRun < (o.maxEpochs ?? Infinity)) {
+      if (!mayStartUnit(o.timeLimit, history.at(-1)?.seconds)) {
+        stoppedByTimeLimit = true;
+        break;
+      }
       const t0 = performance.now();
       const e = state.epoch;
       const losses: number[] = [], accs: number[] = [], norms: number[] = [], accepted: number[] = [];
@@ -149,7 +158,7 @@ export async function trainConv(o: TrainConvOptions): Promise<TrainConvResult> {
       if (o.log) appendFileSync(o.log, JSON.stringify(m) + '\n');
       o.onEpoch?.(m);
     }
-    return { out: o.out, model: cfg, train, state, history };
+    return { out: o.out, model: cfg, train, state, history, stoppedByTimeLimit };
   } finally {
     sgd.dispose();
     net.dispose();

@@ -15,6 +15,7 @@ import { MimoFormer } from '../models/mimoformer/model.js';
 import { AdamW } from './adamw.js';
 import { readCheckpoint, writeCheckpoint, type CheckpointTensor } from './checkpoint.js';
 import { loadFormerTask, type FormerData, type FormerTask } from './former_data.js';
+import { mayStartUnit, type TimeLimit } from './time_limit.js';
 import { oneCycle } from './one_cycle.js';
 
 export interface TrainFormerConfig {
@@ -91,6 +92,8 @@ export interface TrainFormerOptions {
   log?: string;
   /** Stop after this many steps in this process (resumable). */
   maxSteps?: number;
+  /** Start an evaluation interval only if it should end (checkpoint written) within this budget. */
+  timeLimit?: TimeLimit;
   data?: FormerData;
   onStep?: (step: number, total: number, loss: number) => void;
 }
@@ -110,7 +113,7 @@ export function loadFormerCheckpoint(path: string): { model: MimoFormer; meta: F
   return { model, meta };
 }
 
-export async function trainFormer(o: TrainFormerOptions): Promise<FormerMeta> {
+export async function trainFormer(o: TrainFormerOptions): Promise<FormerMeta & { stoppedByTimeLimit: boolean }> {
   let meta: FormerMeta;
   let saved: Record<string, CheckpointTensor> | undefined;
   if (o.resume && existsSync(o.out)) {
@@ -132,6 +135,8 @@ export async function trainFormer(o: TrainFormerOptions): Promise<FormerMeta> {
   const cell = c.grid * c.grid;
   if (c.scheme !== 'performer' && t.batch % cell !== 0) throw new Error(`--batch ${t.batch} must be a multiple of M·N = ${cell}`);
   const data = o.data ?? loadFormerTask(t.task, o.dataDir, { seed: t.seed, scale: t.scale });
+  // The metrics log is appended before the first checkpoint is written: its folder must exist.
+  mkdirSync(dirname(o.out), { recursive: true });
   const m = new MimoFormer({ ...c, maxLen: Math.max(c.maxLen, data.train.length), vocab: Math.max(c.vocab, data.train.vocab), classes: data.train.numClasses });
   meta.model = m.config;
   const opt = new AdamW(m.params, { eps: 1e-6, weightDecay: 0 });
@@ -156,9 +161,14 @@ export async function trainFormer(o: TrainFormerOptions): Promise<FormerMeta> {
   try {
     let losses: number[] = [], accs: number[] = [], t0 = performance.now();
     const stopAt = Math.min(t.steps, meta.state.step + (o.maxSteps ?? Infinity));
-    let order: Int32Array | null = null, orderPass = -1;
+    let order: Int32Array | null = null, orderPass = -1, stoppedByTimeLimit = false;
     while (meta.state.step < stopAt) {
       const s = meta.state.step;
+      // Each evaluation interval ends with a checkpoint: start one only if it should end in time.
+      if (s % t.evalEvery === 0 && !mayStartUnit(o.timeLimit, meta.history.at(-1)?.seconds)) {
+        stoppedByTimeLimit = true;
+        break;
+      }
       const pass = Math.floor(s / perPass), k = s % perPass;
       if (pass !== orderPass) {
         order = Int32Array.from({ length: data.train.count }, (_, i) => i);
@@ -212,7 +222,7 @@ export async function trainFormer(o: TrainFormerOptions): Promise<FormerMeta> {
         save();
       }
     }
-    return meta;
+    return { ...meta, stoppedByTimeLimit };
   } finally {
     opt.dispose();
     m.dispose();

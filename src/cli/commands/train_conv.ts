@@ -5,7 +5,7 @@ import type { TrainConvConfig } from '../../train/conv_config.js';
 import { trainConv } from '../../train/conv_trainer.js';
 import { definedOnly, UsageError } from '../args.js';
 import { Progress } from '../progress.js';
-import { BACKEND_OPTS, DATA_OPTS, table, type Command } from '../command.js';
+import { BACKEND_OPTS, DATA_OPTS, table, timeLimitOption, type Command } from '../command.js';
 
 export const trainConvCommand: Command = {
   path: ['train', 'conv'],
@@ -31,6 +31,7 @@ export const trainConvCommand: Command = {
     resume: { type: 'boolean', help: 'continue from --out if it exists' },
     log: { type: 'string', help: 'JSONL metrics log (default: <out>.jsonl)' },
     'max-epochs': { type: 'number', help: 'stop after this many epochs in this process (resumable)' },
+    'time-limit': { type: 'number', help: 'minutes: start an epoch only if it should end within this time from now (resumable)' },
   },
   async run(args) {
     if (!args.out) throw new UsageError('--out <checkpoint path> is required, e.g. --out models/mimonet-16-4-N4.ckpt');
@@ -53,6 +54,7 @@ export const trainConvCommand: Command = {
     const r = await trainConv({
       model, train, out: args.out as string, dataDir: resolveDataDir(args['data-dir'] as string | undefined), resume: Boolean(args.resume),
       log: (args.log as string | undefined) ?? `${args.out}.jsonl`, maxEpochs: args['max-epochs'] as number | undefined,
+      timeLimit: timeLimitOption(args['time-limit']),
       onStep: ({ step, totalSteps, loss, epoch }) => {
         bar ??= new Progress(totalSteps, '', { json });
         bar.update(step, `epoch ${epoch} loss ${loss.toFixed(3)}`);
@@ -64,8 +66,9 @@ export const trainConvCommand: Command = {
     bar?.finish();
     const last = r.history[r.history.length - 1];
     return {
-      json: { backend: b.backend, checkpoint: r.out, model: r.model, train: r.train, epochs_done: r.state.epoch, done: r.state.done, train_seconds: Math.round(r.state.trainSeconds), last_epoch: last ?? null },
-      text: `checkpoint ${r.out}: ${r.state.epoch}/${r.train.epochs} epochs, ${Math.round(r.state.trainSeconds)} s\n` +
+      json: { backend: b.backend, checkpoint: r.out, model: r.model, train: r.train, epochs_done: r.state.epoch, done: r.state.done, stopped_by_time_limit: r.stoppedByTimeLimit, train_seconds: Math.round(r.state.trainSeconds), last_epoch: last ?? null },
+      text: `checkpoint ${r.out}: ${r.state.epoch}/${r.train.epochs} epochs, ${Math.round(r.state.trainSeconds)} s` +
+        `${r.stoppedByTimeLimit ? ' (stopped: the next epoch would overrun --time-limit; --resume continues)' : ''}\n` +
         table(['epoch', 'loss', 'train acc', ...(last?.eval ?? []).map((e) => `test acc n=${e.n}`)],
           r.history.slice(-10).map((m) => [m.epoch, m.train_loss, m.train_accuracy, ...m.eval.map((e) => (e.accuracy * 100).toFixed(2) + '%')])),
     };

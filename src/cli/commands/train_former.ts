@@ -5,7 +5,7 @@ import { FORMER_TASKS, type FormerTask } from '../../train/former_data.js';
 import { trainFormer, type TrainFormerConfig } from '../../train/former_trainer.js';
 import { definedOnly, UsageError } from '../args.js';
 import { Progress } from '../progress.js';
-import { BACKEND_OPTS, DATA_OPTS, table, type Command } from '../command.js';
+import { BACKEND_OPTS, DATA_OPTS, table, timeLimitOption, type Command } from '../command.js';
 
 export const trainFormerCommand: Command = {
   path: ['train', 'former'],
@@ -33,6 +33,7 @@ export const trainFormerCommand: Command = {
     out: { type: 'string', help: 'checkpoint path (required)' },
     resume: { type: 'boolean', help: 'continue from --out if it exists' },
     'max-steps': { type: 'number', help: 'stop after this many steps in this process (resumable)' },
+    'time-limit': { type: 'number', help: 'minutes: start an evaluation interval only if it should end within this time from now (resumable)' },
   },
   async run(args) {
     if (!args.out) throw new UsageError('--out <checkpoint path> is required');
@@ -46,13 +47,15 @@ export const trainFormerCommand: Command = {
     const meta = await trainFormer({
       model, train, out: args.out as string, dataDir: resolveDataDir(args['data-dir'] as string | undefined), resume: Boolean(args.resume),
       log: `${args.out}.jsonl`, maxSteps: args['max-steps'] as number | undefined,
+      timeLimit: timeLimitOption(args['time-limit']),
       onStep: (s, total, loss) => { bar ??= new Progress(total, '', { json: Boolean(args.json) }); bar.update(s, `loss ${loss.toFixed(3)}`); },
     });
     bar?.finish();
     return {
-      json: { backend: b.backend, checkpoint: args.out, model: meta.model, train: meta.train, state: meta.state, test: meta.test ?? null, last: meta.history[meta.history.length - 1] ?? null },
+      json: { backend: b.backend, checkpoint: args.out, model: meta.model, train: meta.train, state: meta.state, stopped_by_time_limit: meta.stoppedByTimeLimit, test: meta.test ?? null, last: meta.history[meta.history.length - 1] ?? null },
       text: `${args.out}: step ${meta.state.step}/${meta.train.steps}, best dev ${(meta.state.bestDev * 100).toFixed(2)}% at step ${meta.state.bestStep}` +
-        (meta.test ? `, test ${(meta.test.accuracy * 100).toFixed(2)}%` : '') + '\n' +
+        (meta.test ? `, test ${(meta.test.accuracy * 100).toFixed(2)}%` : '') +
+        (meta.stoppedByTimeLimit ? ' (stopped: the next interval would overrun --time-limit; --resume continues)' : '') + '\n' +
         table(['step', 'train loss', 'train acc', 'dev acc', 'M=N'], meta.history.slice(-10).map((h) => [h.step, h.train_loss, h.train_accuracy, (h.dev_accuracy * 100).toFixed(2) + '%', h.grid])),
     };
   },

@@ -59,9 +59,11 @@ export function reluFeatures(x: tf.Tensor, p: tf.Tensor2D): tf.Tensor {
   const dh = x.shape[x.rank - 1];
   return tf.tidy(() => {
     const lead = x.shape.slice(0, -1);
-    const flat = x.reshape([-1, dh]); // [*, Dh]
-    const proj = tf.matMul(flat, p, false, true).mul(dh ** -0.25); // [*, R]
-    return tf.relu(proj).add(0.001).reshape([...lead, p.shape[0]]); // [..., R]
+    const flat = x.reshape([-1, dh]) as tf.Tensor2D; // [*, Dh]
+    // The scale goes on the small [R, Dh] matrix and the ReLU into the product's epilogue:
+    // two passes over the [*, R] features instead of four.
+    const proj = tf.fused.matMul({ a: flat, b: p.mul(dh ** -0.25) as tf.Tensor2D, transposeB: true, activation: 'relu' }); // [*, R]
+    return proj.add(0.001).reshape([...lead, p.shape[0]]); // [..., R]
   });
 }
 

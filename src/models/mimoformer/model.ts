@@ -58,11 +58,12 @@ export class MimoFormer {
     linear('head2', c.hid, c.classes);
   }
 
-  private lin(x: tf.Tensor, name: string): tf.Tensor {
-    const w = this.params[`${name}.weight`];
+  /** x W + b (then ReLU if asked) on the last axis, as one fused product. */
+  private lin(x: tf.Tensor, name: string, activation: 'linear' | 'relu' = 'linear'): tf.Tensor {
+    const w = this.params[`${name}.weight`] as tf.Tensor2D;
     const lead = x.shape.slice(0, -1);
-    const flat = x.reshape([-1, x.shape[x.rank - 1]]); // [*, in]
-    return tf.matMul(flat, w as tf.Tensor2D).add(this.params[`${name}.bias`]).reshape([...lead, w.shape[1] as number]); // [..., out]
+    const flat = x.reshape([-1, x.shape[x.rank - 1]]) as tf.Tensor2D; // [*, in]
+    return tf.fused.matMul({ a: flat, b: w, bias: this.params[`${name}.bias`], activation }).reshape([...lead, w.shape[1]]); // [..., out]
   }
 
   private ln(x: tf.Tensor, name: string): tf.Tensor {
@@ -98,13 +99,13 @@ export class MimoFormer {
         const gam = buf.gamma!.slice([0, 0, 0], [grid, grid, c.d]).reshape([1, grid, grid, 1, c.d]); // [1, M, N, 1, d]
         const s = x.reshape([gb, grid, grid, l, c.d]).mul(gam).sum(1).reshape([gb * grid, l, c.d]); // [G·N, L, d]
         let y = drop(this.lin(att, `${pre}.ff`)).add(s);
-        y = y.add(drop(this.lin(drop(tf.relu(this.lin(this.ln(y, `${pre}.ln2`), `${pre}.mlp1`))), `${pre}.mlp2`)));
+        y = y.add(drop(this.lin(drop(this.lin(this.ln(y, `${pre}.ln2`), `${pre}.mlp1`, 'relu')), `${pre}.mlp2`)));
         // Retrieve: X'_mn = γ_mn ⊙ Y_n.
         x = y.reshape([gb, 1, grid, l, c.d]).mul(gam).reshape([b, l, c.d]);
       } else {
         const att = c.scheme === 'att' ? mimoAttention(q, k, v, mask, buf.beta, buf.features, g) : favorAttention(q, k, v, mask, buf.features);
         x = x.add(drop(this.lin(merge(att), `${pre}.ff`)));
-        x = x.add(drop(this.lin(drop(tf.relu(this.lin(this.ln(x, `${pre}.ln2`), `${pre}.mlp1`))), `${pre}.mlp2`)));
+        x = x.add(drop(this.lin(drop(this.lin(this.ln(x, `${pre}.ln2`), `${pre}.mlp1`, 'relu')), `${pre}.mlp2`)));
       }
     }
     x = this.ln(x, 'final').mul(mask.expandDims(-1)); // [B, L, d]
@@ -119,7 +120,7 @@ export class MimoFormer {
       const u = h, v = this.encode(opts.tokens2, training, opts.grid, opts.dropoutSeed === undefined ? undefined : opts.dropoutSeed + 7919);
       h = tf.concat([u, v, u.mul(v), u.sub(v)], 1) as tf.Tensor2D; // [B, 4d]
     }
-    return this.lin(tf.relu(this.lin(h, 'head1')), 'head2') as tf.Tensor2D;
+    return this.lin(this.lin(h, 'head1', 'relu'), 'head2') as tf.Tensor2D;
   }
 
   /** Parameters and fixed buffers by name, for checkpoints. */
