@@ -1067,6 +1067,127 @@ Napi::Value PreluGrad(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// ---------------------------------------------------------------- MIMOFormer superposition
+// Bind-and-bundle and unbind of MIMOFormer attention, one pass each (see
+// src/models/mimoformer/superpose_ops.ts for the formulas; b = (g*M + m)*N + n).
+// dims = [B, L, H, D, M, N, rows]: x [B,L,H,D]; beta [M,N,D]; mask [B,L] or null;
+// bundles [G,H,K,L,D] with K = rows ? M : N (rows: sum over n, else over m).
+struct Grid7 {
+  int64_t B, L, H, D, M, N, rows, G, K, J;
+  explicit Grid7(const std::vector<int64_t>& d)
+      : B(d[0]), L(d[1]), H(d[2]), D(d[3]), M(d[4]), N(d[5]), rows(d[6]),
+        G(d[0] / (d[4] * d[5])), K(d[6] ? d[4] : d[5]), J(d[6] ? d[5] : d[4]) {}
+};
+
+Grid7 grid7(const Napi::Env& env, const Napi::Value& v) {
+  Grid7 g(ints(v, 7, "superpose dims"));
+  if (g.M < 1 || g.N < 1 || g.B % (g.M * g.N) != 0 || g.L < 1 || g.H < 1 || g.D < 1)
+    throw Napi::RangeError::New(env, "superpose dims: batch " + std::to_string(g.B) + " is not a multiple of M*N");
+  return g;
+}
+
+// superposeBundle(x, beta, mask|null, out, dims, scale) and, with grad = true,
+// superposeBundleGrad(dy, beta, mask|null, dx, dims, scale): dx[b] = scale*mask*beta_mn*dy[bundle row].
+template <bool grad>
+Napi::Value SuperposeBundle(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const Grid7 g = grid7(env, info[4]);
+  const bool masked = !info[2].IsNull() && !info[2].IsUndefined();
+  const float scale = info[5].As<Napi::Number>().FloatValue();
+  const int64_t nx = g.B * g.L * g.H * g.D, nb = g.G * g.H * g.K * g.L * g.D;
+  check_len(env, info[0], grad ? nb : nx, grad ? "superposeBundleGrad dy" : "superposeBundle x");
+  check_len(env, info[1], g.M * g.N * g.D, "superpose beta");
+  if (masked) check_len(env, info[2], g.B * g.L, "superpose mask");
+  check_len(env, info[3], grad ? nx : nb, grad ? "superposeBundleGrad dx" : "superposeBundle out");
+  const float *in = f32(info[0], "in"), *beta = f32(info[1], "beta"), *mask = masked ? f32(info[2], "mask") : nullptr;
+  float* out = f32(info[3], "out");
+  const int64_t rows = g.G * g.H * g.K * g.L, D = g.D;
+#pragma omp parallel for if (rows * D >= kParMin) schedule(static)
+  for (int64_t r = 0; r < rows; r++) {
+    const int64_t l = r % g.L, k = (r / g.L) % g.K, h = (r / (g.L * g.K)) % g.H, gg = r / (g.L * g.K * g.H);
+    float* __restrict o = grad ? nullptr : out + r * D;
+    if (!grad) std::fill(o, o + D, 0.f);
+    for (int64_t j = 0; j < g.J; j++) {
+      const int64_t m = g.rows ? k : j, n = g.rows ? j : k, b = (gg * g.M + m) * g.N + n;
+      const float c = scale * (mask ? mask[b * g.L + l] : 1.f);
+      const float* __restrict bt = beta + (m * g.N + n) * D;
+      const int64_t xo = ((b * g.L + l) * g.H + h) * D;
+      if (grad) {
+        const float* __restrict dy = in + r * D;
+        float* __restrict dx = out + xo;
+        for (int64_t i = 0; i < D; i++) dx[i] = c * bt[i] * dy[i];
+      } else {
+        const float* __restrict x = in + xo;
+        for (int64_t i = 0; i < D; i++) o[i] += c * bt[i] * x[i];
+      }
+    }
+  }
+  return env.Undefined();
+}
+
+// superposeUnbind(num, den, beta, out, dims): num [G,H,N,L,D], den [G,H,N,L,M],
+// out[b,l,h,:] = beta_mn * num[g,h,n,l,:] / den[g,h,n,l,m]. dims as above (rows unused).
+// superposeUnbindGrad(dy, num, den, beta, dnum, dden, dims).
+Napi::Value SuperposeUnbind(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const Grid7 g = grid7(env, info[4]);
+  const int64_t nr = g.G * g.H * g.N * g.L, D = g.D;
+  check_len(env, info[0], nr * D, "superposeUnbind num");
+  check_len(env, info[1], nr * g.M, "superposeUnbind den");
+  check_len(env, info[2], g.M * g.N * D, "superposeUnbind beta");
+  check_len(env, info[3], g.B * g.L * g.H * D, "superposeUnbind out");
+  const float *num = f32(info[0], "num"), *den = f32(info[1], "den"), *beta = f32(info[2], "beta");
+  float* out = f32(info[3], "out");
+#pragma omp parallel for if (nr * D >= kParMin) schedule(static)
+  for (int64_t r = 0; r < nr; r++) {
+    const int64_t l = r % g.L, n = (r / g.L) % g.N, h = (r / (g.L * g.N)) % g.H, gg = r / (g.L * g.N * g.H);
+    const float* __restrict nu = num + r * D;
+    for (int64_t m = 0; m < g.M; m++) {
+      const int64_t b = (gg * g.M + m) * g.N + n;
+      const float inv = 1.f / den[r * g.M + m];
+      const float* __restrict bt = beta + (m * g.N + n) * D;
+      float* __restrict o = out + ((b * g.L + l) * g.H + h) * D;
+      for (int64_t i = 0; i < D; i++) o[i] = bt[i] * nu[i] * inv;
+    }
+  }
+  return env.Undefined();
+}
+
+Napi::Value SuperposeUnbindGrad(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const Grid7 g = grid7(env, info[6]);
+  const int64_t nr = g.G * g.H * g.N * g.L, D = g.D;
+  check_len(env, info[0], g.B * g.L * g.H * D, "superposeUnbindGrad dy");
+  check_len(env, info[1], nr * D, "superposeUnbindGrad num");
+  check_len(env, info[2], nr * g.M, "superposeUnbindGrad den");
+  check_len(env, info[3], g.M * g.N * D, "superposeUnbindGrad beta");
+  check_len(env, info[4], nr * D, "superposeUnbindGrad dnum");
+  check_len(env, info[5], nr * g.M, "superposeUnbindGrad dden");
+  const float *dy = f32(info[0], "dy"), *num = f32(info[1], "num"), *den = f32(info[2], "den"), *beta = f32(info[3], "beta");
+  float *dnum = f32(info[4], "dnum"), *dden = f32(info[5], "dden");
+#pragma omp parallel for if (nr * D >= kParMin) schedule(static)
+  for (int64_t r = 0; r < nr; r++) {
+    const int64_t l = r % g.L, n = (r / g.L) % g.N, h = (r / (g.L * g.N)) % g.H, gg = r / (g.L * g.N * g.H);
+    const float* __restrict nu = num + r * D;
+    float* __restrict dn = dnum + r * D;
+    std::fill(dn, dn + D, 0.f);
+    for (int64_t m = 0; m < g.M; m++) {
+      const int64_t b = (gg * g.M + m) * g.N + n;
+      const float inv = 1.f / den[r * g.M + m];
+      const float* __restrict bt = beta + (m * g.N + n) * D;
+      const float* __restrict gy = dy + ((b * g.L + l) * g.H + h) * D;
+      float s = 0.f;
+      for (int64_t i = 0; i < D; i++) {
+        const float t = bt[i] * gy[i];
+        dn[i] += t * inv;
+        s += t * nu[i];
+      }
+      dden[r * g.M + m] = -s * inv * inv;
+    }
+  }
+  return env.Undefined();
+}
+
 // ---------------------------------------------------------------- housekeeping
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   int n = info[0].As<Napi::Number>().Int32Value();
@@ -1129,6 +1250,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("transpose", Napi::Function::New<guarded<Transpose>>(env));
   exports.Set("batchNorm", Napi::Function::New<guarded<BatchNorm>>(env));
   exports.Set("preluGrad", Napi::Function::New<guarded<PreluGrad>>(env));
+  exports.Set("superposeBundle", Napi::Function::New<guarded<SuperposeBundle<false>>>(env));
+  exports.Set("superposeBundleGrad", Napi::Function::New<guarded<SuperposeBundle<true>>>(env));
+  exports.Set("superposeUnbind", Napi::Function::New<guarded<SuperposeUnbind>>(env));
+  exports.Set("superposeUnbindGrad", Napi::Function::New<guarded<SuperposeUnbindGrad>>(env));
   exports.Set("pool2dForward", Napi::Function::New<guarded<Pool2dForward>>(env));
   exports.Set("pool2dBackward", Napi::Function::New<guarded<Pool2dBackward>>(env));
   exports.Set("batchNormForward", Napi::Function::New<guarded<BatchNormForward>>(env));

@@ -31,6 +31,15 @@ export interface NativeAddon {
   /** tfjs FusedBatchNorm: each parameter holds 1 or L values, applied per position modulo L. */
   batchNorm(x: Float32Array, mean: Float32Array, variance: Float32Array, scale: Float32Array | null,
     offset: Float32Array | null, out: Float32Array, varianceEpsilon: number): void;
+  /**
+   * MIMOFormer bind-and-bundle (superpose_ops.ts); dims = [B, L, H, D, M, N, rows]. With
+   * the Grad variant, in/out are the bundles' gradient and x's gradient.
+   */
+  superposeBundle(x: Float32Array, beta: Float32Array, mask: Float32Array | null, out: Float32Array, dims: Int32Array, scale: number): void;
+  superposeBundleGrad(dy: Float32Array, beta: Float32Array, mask: Float32Array | null, dx: Float32Array, dims: Int32Array, scale: number): void;
+  /** MIMOFormer unbinding (superpose_ops.ts) and its gradient. */
+  superposeUnbind(num: Float32Array, den: Float32Array, beta: Float32Array, out: Float32Array, dims: Int32Array): void;
+  superposeUnbindGrad(dy: Float32Array, num: Float32Array, den: Float32Array, beta: Float32Array, dnum: Float32Array, dden: Float32Array, dims: Int32Array): void;
   /** Prelu gradient over [rows, c]; alpha and dalpha hold c values or 1. */
   preluGrad(dy: Float32Array, x: Float32Array, alpha: Float32Array, dx: Float32Array, dalpha: Float32Array, rows: number, c: number): void;
   /** 2-D max/avg pooling, NHWC; sig = [n,h,w,c, fh,fw, oh,ow, sh,sw, pt,pl]. */

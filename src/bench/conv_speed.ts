@@ -33,7 +33,10 @@ export interface ConvSpeedOptions {
 
 /** Random inputs of `count` images. */
 function images(count: number, size: number, seed: number): { x: Float32Array; y: Int32Array } {
-  const x = tf.tidy(() => tf.randomNormal([count, size, size, 3], 0, 1, 'float32', seed).dataSync() as Float32Array);
+  // Not returned from tf.tidy: tidy walks a returned typed array element by element.
+  const t = tf.randomNormal([count, size, size, 3], 0, 1, 'float32', seed);
+  const x = t.dataSync() as Float32Array;
+  t.dispose();
   return { x, y: Int32Array.from({ length: count }, (_, i) => i % 10) };
 }
 
@@ -43,25 +46,30 @@ export function benchConvSpeed(config: Partial<MimoConvConfig>, ns: number[], o:
   const net = new MimoConvNet(config, 1);
   const sgd = new Sgd(net.params, { weightDecay: 1e-5, noDecay: net.noDecay() });
   try {
-    const rows = ns.map((n) => {
-      if (net.config.capacity % n !== 0) throw new Error(`bench conv: n=${n} does not divide the capacity N=${net.config.capacity}`);
-      const { x, y } = images(batch * n, size, n);
-      const shape: [number, number, number, number] = [batch * n, size, size, 3];
+    for (const n of ns) if (net.config.capacity % n !== 0) throw new Error(`bench conv: n=${n} does not divide the capacity N=${net.config.capacity}`);
+    const inputs = ns.map((n) => images(batch * n, size, n));
+    // Inference at every n first, then the training steps: a training step leaves the heap
+    // and caches in another state, and timing inference after one made it up to 25% slower.
+    const infer = ns.map((n, i) => {
+      const xt = tf.tensor4d(inputs[i].x, [batch * n, size, size, 3]);
       // Evaluation needs running statistics for n: one calibration batch.
-      const xt = tf.tensor4d(x, shape);
       net.calibrate(n, [xt]);
-      const infer = medianSeconds(() => tf.tidy(() => { net.forward(xt, n, { training: false, fold: o.fold }).logits.dataSync(); }), reps);
+      const s = medianSeconds(() => tf.tidy(() => { net.forward(xt, n, { training: false, fold: o.fold }).logits.dataSync(); }), reps);
       xt.dispose();
       o.onProgress?.();
+      return s;
+    });
+    const rows = ns.map((n, i) => {
       let trainStep = NaN;
       if (!o.inferenceOnly) {
+        const { x, y } = inputs[i];
         trainStep = medianSeconds(() => {
-          convTrainStep(net, sgd, { x, shape, y, yPerm: y, lambda: 1, n },
+          convTrainStep(net, sgd, { x, shape: [batch * n, size, size, 3], y, yPerm: y, lambda: 1, n },
             { bindingReg: 0.1, isometryReg: net.config.arch === 'mimonet' ? 1e-4 : 0, clipNorm: 1000, normLimit: Infinity, lr: 1e-4, momentum: 0.9 });
         }, reps);
         o.onProgress?.();
       }
-      return { n, images_per_s: Math.round((batch * n) / infer * 10) / 10, train_step_s: Math.round(trainStep * 1000) / 1000, flops_per_image: Math.round(2 * macsPerImage(net.config, n, size)) };
+      return { n, images_per_s: Math.round((batch * n) / infer[i] * 10) / 10, train_step_s: Math.round(trainStep * 1000) / 1000, flops_per_image: Math.round(2 * macsPerImage(net.config, n, size)) };
     });
     return { model: modelName(net.config), config: net.config, rows };
   } finally {

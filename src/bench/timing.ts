@@ -7,6 +7,11 @@ export function medianSeconds(fn: () => void, reps: number): number {
     fn();
     ts.push((performance.now() - t) / 1000);
   }
-  ts.sort((a, b) => a - b);
-  return ts[Math.floor(ts.length / 2)];
+  return median(ts);
+}
+
+/** The median of a non-empty list (the upper one of the middle two for even lengths). */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
 }

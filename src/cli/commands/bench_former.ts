@@ -3,7 +3,7 @@ import { initBackend } from '../../backend/index.js';
 import { resolveFormerConfig, type Scheme } from '../../models/mimoformer/config.js';
 import { formerMacsPerSequence } from '../../models/mimoformer/cost.js';
 import { MimoFormer } from '../../models/mimoformer/model.js';
-import { medianSeconds } from '../../bench/timing.js';
+import { median } from '../../bench/timing.js';
 import { Progress } from '../progress.js';
 import { BACKEND_OPTS, table, type Command } from '../command.js';
 
@@ -28,20 +28,32 @@ export const benchFormer: Command = {
       features: args.features as number, vocab: 20, maxLen: args.length as number, classes: 10, dropout: 0 };
     const cases: [Scheme, number][] = [['performer', 1], ['att', 2], ['att', 4], ['attmlp', 2], ['attmlp', 4]];
     const L = args.length as number, B = args.batch as number, reps = args.reps as number;
-    const bar = new Progress(cases.length, 'bench former', { json: Boolean(args.json) });
+    const bar = new Progress(reps, 'bench former', { json: Boolean(args.json) });
     const tokens = tf.tidy(() => tf.randomUniform([B, L], 1, 20, 'int32', 3) as tf.Tensor2D);
-    const results = [];
+    const results: { scheme: Scheme; grid: number; sequences_per_s: number; flops_per_sequence: number }[] = [];
+    const models: MimoFormer[] = [];
     try {
-      for (const [scheme, grid] of cases) {
-        const cfg = resolveFormerConfig({ ...base, scheme, grid });
-        const m = new MimoFormer(cfg, 1);
-        const s = medianSeconds(() => tf.tidy(() => { m.forward(tokens, false).dataSync(); }), reps);
-        m.dispose();
-        results.push({ scheme, grid, sequences_per_s: Math.round((B / s) * 10) / 10, flops_per_sequence: Math.round(2 * formerMacsPerSequence(cfg, L)) });
+      for (const [scheme, grid] of cases) models.push(new MimoFormer(resolveFormerConfig({ ...base, scheme, grid }), 1));
+      const runs = models.map((m) => () => tf.tidy(() => { m.forward(tokens, false).dataSync(); }));
+      // Warm every model up (JIT, kernel caches), then time the schemes round-robin, so drift
+      // in the machine's speed during the run touches them all alike.
+      for (const run of runs) { run(); run(); }
+      const times: number[][] = runs.map(() => []);
+      for (let r = 0; r < reps; r++) {
+        runs.forEach((run, i) => {
+          const t = performance.now();
+          run();
+          times[i].push((performance.now() - t) / 1000);
+        });
         bar.tick();
       }
+      cases.forEach(([scheme, grid], i) => {
+        const s = median(times[i]);
+        results.push({ scheme, grid, sequences_per_s: Math.round((B / s) * 10) / 10, flops_per_sequence: Math.round(2 * formerMacsPerSequence(models[i].config, L)) });
+      });
     } finally {
       tokens.dispose();
+      for (const m of models) m.dispose();
     }
     bar.finish();
     const p = results[0];

@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { linearMemory, reluFeatures } from './favor.js';
+import { bundleGrid, unbindGrid } from './superpose_ops.js';
 
 export interface Grid {
   m: number;
@@ -88,5 +89,42 @@ export function mimoAttentionBundled(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tenso
     const num = tf.matMul(pq, memory.sum(1).reshape([g * h, r, dh])); // [G·H, N·L, Dh]
     const den = tf.matMul(pq, norm.sum(1).reshape([g * h, r, 1])); // [G·H, N·L, 1]
     return num.div(den).reshape([g, h, N, l, dh]).transpose([0, 2, 1, 3, 4]).reshape([g * N, h, l, dh]) as tf.Tensor4D; // [G·N, H, L, Dh]
+  });
+}
+
+/**
+ * The same attention computed from q, k, v in the projections' own layout [B, L, H, Dh],
+ * with the binding, bundling and unbinding as single-pass kernels (superpose_ops.ts):
+ * no head transposes, no separate scale, mask and key passes. `scheme`:
+ * - 'att':    one output per sequence, [B, L, H, Dh] (equals mimoAttention);
+ * - 'attmlp': one output per column bundle, [G·N, L, H, Dh] (equals mimoAttentionBundled);
+ * - at M = N = 1 with all-ones keys, 'att' is Performer attention (favorAttention).
+ */
+export function superposedAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor2D, beta: tf.Tensor3D, p: tf.Tensor2D, grid: Grid,
+  scheme: 'att' | 'attmlp'): tf.Tensor4D {
+  const [b, , h, dh] = q.shape;
+  const { m: M, n: N } = grid;
+  const g = groupsOf(b, grid);
+  if (beta.shape[0] < M || beta.shape[1] < N || beta.shape[2] !== dh) throw new Error(`MIMOFormer: keys are [${beta.shape}], need at least [${M}, ${N}, ${dh}]`);
+  return tf.tidy(() => {
+    const s = Math.sqrt(Math.sqrt(dh) * M * N);
+    const bt = beta.shape[0] === M && beta.shape[1] === N ? beta : beta.slice([0, 0, 0], [M, N, dh]); // [M, N, Dh]
+    const r = p.shape[0];
+    const phiQ = reluFeatures(bundleGrid(q, bt, null, false, 1 / s), p); // [G, H, N, L, R]: column bundles
+    const phiK = reluFeatures(bundleGrid(k, bt, mask, true, 1 / s), p); // [G, H, M, L, R]: row bundles
+    const vb = bundleGrid(v, bt, mask, true, 1); // [G, H, M, L, Dh]
+    const { memory, norm } = linearMemory(phiK, vb); // [G, H, M, R, Dh], [G, H, M, R]
+    const pq = phiQ.reshape([g * h, N * (q.shape[1]), r]); // [G·H, N·L, R]
+    const shared = (M === 1 ? memory : memory.sum(2)).reshape([g * h, r, dh]); // [G·H, R, Dh]: summed over all key bundles
+    const l = q.shape[1];
+    const num = tf.matMul(pq, shared).reshape([g, h, N, l, dh]) as tf.Tensor5D; // [G, H, N, L, Dh]
+    if (scheme === 'attmlp') {
+      const den = tf.matMul(pq, (M === 1 ? norm : norm.sum(2)).reshape([g * h, r, 1])).reshape([g, h, N, l, 1]) as tf.Tensor5D; // [G, H, N, L, 1]
+      return unbindGrid(num, den, tf.ones([1, N, dh]) as tf.Tensor3D); // [G·N, L, H, Dh]
+    }
+    // Denominator of cell (m, n): φ(q̃_n) · z_m (only row m, as the reference codes it).
+    const z = norm.transpose([0, 1, 3, 2]).reshape([g * h, r, M]); // [G·H, R, M]
+    const den = tf.matMul(pq, z).reshape([g, h, N, l, M]) as tf.Tensor5D; // [G, H, N, L, M]
+    return unbindGrid(num, den, bt); // [B, L, H, Dh], unbound with β_mn
   });
 }

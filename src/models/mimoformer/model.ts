@@ -8,8 +8,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { randomBipolarKeys } from '../../vsa/index.js';
 import { positions, resolveFormerConfig, type MimoFormerConfig } from './config.js';
-import { favorAttention, orthogonalRandomFeatures } from './favor.js';
-import { groupsOf, mimoAttention, mimoAttentionBundled } from './mimo_attention.js';
+import { orthogonalRandomFeatures } from './favor.js';
+import { groupsOf, superposedAttention } from './mimo_attention.js';
 
 type P = Record<string, tf.Variable>;
 
@@ -18,6 +18,8 @@ export class MimoFormer {
   readonly params: P = {};
   /** Fixed buffers per layer: random features, and the bipolar keys of the grid. */
   readonly buffers: { features: tf.Tensor2D; beta: tf.Tensor3D; gamma: tf.Tensor3D | null }[] = [];
+  /** All-ones [1, 1, Dh] keys: the Performer as superposed attention at M = N = 1. */
+  private ones: tf.Tensor3D | null = null;
 
   constructor(config: Partial<MimoFormerConfig>, seed = 1234) {
     const c = (this.config = resolveFormerConfig(config));
@@ -85,8 +87,9 @@ export class MimoFormer {
     const drop = (t: tf.Tensor) => (training && c.dropout > 0 ? tf.dropout(t, c.dropout, undefined, dropoutSeed === undefined ? undefined : dropoutSeed + dk++) : t);
     const mask = tokens.notEqual(0).cast('float32') as tf.Tensor2D; // [B, L]
     let x = drop(tf.gather(this.params.tok, tokens).add(this.params.pos.slice([0, 0], [l, c.d]))); // [B, L, d]
-    const heads = (t: tf.Tensor) => t.reshape([t.shape[0], l, c.heads, c.dh]).transpose([0, 2, 1, 3]) as tf.Tensor4D; // [B', H, L, Dh]
-    const merge = (t: tf.Tensor) => t.transpose([0, 2, 1, 3]).reshape([t.shape[0], l, c.heads * c.dh]); // [B', L, H·Dh]
+    // Attention works on the projections' own layout: no head transposes.
+    const heads = (t: tf.Tensor) => t.reshape([t.shape[0], l, c.heads, c.dh]) as tf.Tensor4D; // [B', L, H, Dh]
+    const merge = (t: tf.Tensor) => t.reshape([t.shape[0], l, c.heads * c.dh]); // [B', L, H·Dh]
     for (let i = 0; i < c.layers; i++) {
       const pre = `layers.${i}`, buf = this.buffers[i];
       const a = this.ln(x, `${pre}.ln1`);
@@ -94,7 +97,7 @@ export class MimoFormer {
       const g = { m: grid, n: grid };
       if (c.scheme === 'attmlp') {
         const gb = b / (grid * grid);
-        const att = merge(mimoAttentionBundled(q, k, v, mask, buf.beta, buf.features, g)); // [G·N, L, H·Dh]
+        const att = merge(superposedAttention(q, k, v, mask, buf.beta, buf.features, g, 'attmlp')); // [G·N, L, H·Dh]
         // Skip connection bundled over rows with the second key set γ: S_n = Σ_m γ_mn ⊙ X_mn.
         const gam = buf.gamma!.slice([0, 0, 0], [grid, grid, c.d]).reshape([1, grid, grid, 1, c.d]); // [1, M, N, 1, d]
         const s = x.reshape([gb, grid, grid, l, c.d]).mul(gam).sum(1).reshape([gb * grid, l, c.d]); // [G·N, L, d]
@@ -103,7 +106,9 @@ export class MimoFormer {
         // Retrieve: X'_mn = γ_mn ⊙ Y_n.
         x = y.reshape([gb, 1, grid, l, c.d]).mul(gam).reshape([b, l, c.d]);
       } else {
-        const att = c.scheme === 'att' ? mimoAttention(q, k, v, mask, buf.beta, buf.features, g) : favorAttention(q, k, v, mask, buf.features);
+        // The Performer is the same computation at M = N = 1 with all-ones keys.
+        const att = c.scheme === 'att' ? superposedAttention(q, k, v, mask, buf.beta, buf.features, g, 'att')
+          : superposedAttention(q, k, v, mask, this.onesKey(), buf.features, { m: 1, n: 1 }, 'att');
         x = x.add(drop(this.lin(merge(att), `${pre}.ff`)));
         x = x.add(drop(this.lin(drop(this.lin(this.ln(x, `${pre}.ln2`), `${pre}.mlp1`, 'relu')), `${pre}.mlp2`)));
       }
@@ -157,7 +162,12 @@ export class MimoFormer {
     });
   }
 
+  private onesKey(): tf.Tensor3D {
+    return (this.ones ??= tf.keep(tf.ones([1, 1, this.config.dh])) as tf.Tensor3D);
+  }
+
   dispose(): void {
+    this.ones?.dispose();
     tf.dispose(Object.values(this.params));
     for (const b of this.buffers) tf.dispose([b.features, b.beta, ...(b.gamma ? [b.gamma] : [])]);
   }
