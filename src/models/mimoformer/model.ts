@@ -6,6 +6,7 @@
  * the dual head for two-document tasks).
  */
 import * as tf from '@tensorflow/tfjs';
+import { layerNorm } from '../../ops/layer_norm.js';
 import { randomBipolarKeys } from '../../vsa/index.js';
 import { positions, resolveFormerConfig, type MimoFormerConfig } from './config.js';
 import { orthogonalRandomFeatures } from './favor.js';
@@ -69,8 +70,7 @@ export class MimoFormer {
   }
 
   private ln(x: tf.Tensor, name: string): tf.Tensor {
-    const m = tf.moments(x, -1, true);
-    return x.sub(m.mean).div(m.variance.add(1e-5).sqrt()).mul(this.params[`${name}.gamma`]).add(this.params[`${name}.beta`]);
+    return layerNorm(x, this.params[`${name}.gamma`], this.params[`${name}.beta`], 1e-5);
   }
 
   /**
