@@ -10,7 +10,7 @@
 //   npm run bench:speed -- --quick           small batch and images: checks the pipeline only
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,6 +31,9 @@ const mimo = (args) => lastJson(spawnSync(process.execPath, [join(root, 'dist/sr
 const torchPeer = (args) => lastJson(spawnSync('/usr/bin/python3', [join(root, 'bench/torch/mimoconv_bench.py'), ...args, '--json'], { encoding: 'utf8', cwd: root, maxBuffer: 1 << 26 }), 'PyTorch peer');
 const r2 = (x) => Math.round(x * 100) / 100;
 
+// Other work on the 2 cores skews every number: record how busy the machine was.
+const loadBefore = loadavg()[0];
+if (loadBefore > 0.5) log(`load average ${loadBefore.toFixed(2)}: other work is running, the numbers will be low and noisy`);
 const configs = [];
 for (const c of CONFIGS) {
   const args = ['--model', c.model, '--initial-width', String(c.iw), '--capacity', '4', '--baseline', c.baseline, ...size];
@@ -79,11 +82,11 @@ const targets = [
 const date = new Date().toISOString().slice(0, 10);
 const cpu = cpus()[0]?.model ?? 'unknown';
 const command = `npm run bench:speed${quick ? ' -- --quick' : ''}`;
-const json = { date, cpu, cores: cpus().length, quick, command, configs: configs.map(({ ours, torch, ...c }) => ({ ...c, mimonets: ours, torch })), former: { ...former, results: formerRows }, targets };
+const json = { date, cpu, cores: cpus().length, load_average_before: Math.round(loadBefore * 100) / 100, quick, command, configs: configs.map(({ ours, torch, ...c }) => ({ ...c, mimonets: ours, torch })), former: { ...former, results: formerRows }, targets };
 const profile = configs[0].ours.profile;
 const md = [
   '# Speed: mimonets vs the PyTorch peer, and superposition gains', '',
-  `${cpu}, ${json.cores} cores, ${date}, ${configs[0].ours.backend} backend on ${configs[0].ours.threads} threads; PyTorch ${configs[0].torch.torch ?? ''} on ${configs[0].torch.threads ?? 2} threads.`,
+  `${cpu}, ${json.cores} cores, ${date}, ${configs[0].ours.backend} backend on ${configs[0].ours.threads} threads; PyTorch ${configs[0].torch.torch ?? ''} on ${configs[0].torch.threads ?? 2} threads; 1-minute load average before the run ${json.load_average_before} (idle: ~0).`,
   `Batch ${configs[0].ours.batch} superpositions of ${configs[0].ours.image_size}x${configs[0].ours.image_size} images, evaluation mode for images/s; one SGD step for step time. Regenerate: \`${command}\`${quick ? ' (QUICK: tiny sizes, not a measurement)' : ''}.`, '',
   '## Targets', '', '| target | measured | wanted | met |', '|---|---|---|---|',
   ...targets.map((t) => `| ${t.what} | ${t.value} | ${t.want} | ${t.met ? 'yes' : '**no**'} |`), '',

@@ -11,7 +11,7 @@ import { addonStale, buildAddon, DNNL_HEADER } from './native-build.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
-const known = ['--skip-data', '--skip-apt', '--help'];
+const known = ['--skip-data', '--skip-apt', '--torch', '--help'];
 for (const a of argv) {
   if (!known.includes(a)) {
     console.error(`setup: unknown option ${a} (known: ${known.join(', ')})`);
@@ -19,7 +19,7 @@ for (const a of argv) {
   }
 }
 if (argv.includes('--help')) {
-  console.log('usage: node scripts/setup.mjs [--skip-apt] [--skip-data]\nInstalls Debian packages (as root), runs npm ci, builds the native addon and the TypeScript, unpacks the datasets.');
+  console.log('usage: node scripts/setup.mjs [--skip-apt] [--skip-data] [--torch]\nInstalls Debian packages (as root), runs npm ci, builds the native addon and the TypeScript, unpacks the datasets.\n--torch also installs Debian\'s python3-torch (the PyTorch peer of npm run bench:speed).');
   process.exit(0);
 }
 
@@ -35,6 +35,8 @@ const APT = [
   { pkg: 'libdnnl-dev', present: () => existsSync(DNNL_HEADER) },
   { pkg: 'chromium', present: () => existsSync('/usr/bin/chromium') },
   { pkg: 'fonts-dejavu-core', present: () => existsSync('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf') },
+  // PyTorch only as the benchmark peer (npm run bench:speed); never needed at run time.
+  ...(argv.includes('--torch') ? [{ pkg: 'python3-torch', present: () => existsSync('/usr/lib/python3/dist-packages/torch') }] : []),
 ];
 const missing = APT.filter((p) => !p.present()).map((p) => p.pkg);
 if (missing.length > 0 && !argv.includes('--skip-apt')) {
