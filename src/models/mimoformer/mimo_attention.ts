@@ -7,6 +7,10 @@
  * "att." (`mimoAttention`): one shared memory over all key bundles, per-cell unbinding
  * inside attention; output per sequence. "att.+MLP" (`mimoAttentionBundled`): no
  * unbinding; one output per column bundle (G·N sequences), the denominator summed over rows.
+ *
+ * Those two (and favor.ts's favorAttention) are the op-by-op reference versions, on
+ * [B, H, L, Dh], checked against SPEC loops; the model runs `superposedAttention`, the same
+ * computation on [B, L, H, Dh] with single-pass kernels, checked against them.
  */
 import * as tf from '@tensorflow/tfjs';
 import { linearMemory, reluFeatures } from './favor.js';
@@ -102,7 +106,7 @@ export function mimoAttentionBundled(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tenso
  */
 export function superposedAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor2D, beta: tf.Tensor3D, p: tf.Tensor2D, grid: Grid,
   scheme: 'att' | 'attmlp'): tf.Tensor4D {
-  const [b, , h, dh] = q.shape;
+  const [b, l, h, dh] = q.shape;
   const { m: M, n: N } = grid;
   const g = groupsOf(b, grid);
   if (beta.shape[0] < M || beta.shape[1] < N || beta.shape[2] !== dh) throw new Error(`MIMOFormer: keys are [${beta.shape}], need at least [${M}, ${N}, ${dh}]`);
@@ -114,9 +118,8 @@ export function superposedAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor
     const phiK = reluFeatures(bundleGrid(k, bt, mask, true, 1 / s), p); // [G, H, M, L, R]: row bundles
     const vb = bundleGrid(v, bt, mask, true, 1); // [G, H, M, L, Dh]
     const { memory, norm } = linearMemory(phiK, vb); // [G, H, M, R, Dh], [G, H, M, R]
-    const pq = phiQ.reshape([g * h, N * (q.shape[1]), r]); // [G·H, N·L, R]
+    const pq = phiQ.reshape([g * h, N * l, r]); // [G·H, N·L, R]
     const shared = (M === 1 ? memory : memory.sum(2)).reshape([g * h, r, dh]); // [G·H, R, Dh]: summed over all key bundles
-    const l = q.shape[1];
     const num = tf.matMul(pq, shared).reshape([g, h, N, l, dh]) as tf.Tensor5D; // [G, H, N, L, Dh]
     if (scheme === 'attmlp') {
       const den = tf.matMul(pq, (M === 1 ? norm : norm.sum(2)).reshape([g * h, r, 1])).reshape([g, h, N, l, 1]) as tf.Tensor5D; // [G, H, N, L, 1]
