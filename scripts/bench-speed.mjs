@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.argv.includes('--quick');
-const size = quick ? ['--batch', '8', '--image-size', '16', '--reps', '1'] : ['--reps', '3'];
+const size = quick ? ['--batch', '8', '--image-size', '16', '--reps', '1', '--min-seconds', '0'] : ['--reps', '3'];
 const CONFIGS = [
   { model: 'mimonet-16-4', iw: 2, baseline: 'wrn-16-4', profile: true },
   { model: 'mimonet-16-2', iw: 1, baseline: 'wrn-16-2' },

@@ -47,17 +47,19 @@ def macs_per_image(cfg, n, img):
     return macs + trunk / n + unbind + f * cfg.classes
 
 
-def timed(fn, reps):
+def timed(fn, reps, min_seconds=0.0):
+    """Median of at least `reps` calls after a warm-up; fast functions repeat until
+    `min_seconds` were timed (at most 100 calls), as mimonets' medianSeconds."""
     fn()
     ts = []
-    for _ in range(reps):
+    while len(ts) < reps or (sum(ts) < min_seconds and len(ts) < 100):
         t = time.perf_counter()
         fn()
         ts.append(time.perf_counter() - t)
     return statistics.median(ts)
 
 
-def bench(arch, depth, width, iw, binding, capacity, ns, batch, img, reps, train):
+def bench(arch, depth, width, iw, binding, capacity, ns, batch, img, reps, train, min_seconds=0.0):
     rows = []
     for n in ns:
         cfg = Config('bench', arch, depth, width, iw, binding, capacity, n, seed=1, image_size=img, batch=batch * n)
@@ -67,7 +69,7 @@ def bench(arch, depth, width, iw, binding, capacity, ns, batch, img, reps, train
         y = torch.arange(batch * n) % 10
         model.eval()
         with torch.no_grad():
-            infer = timed(lambda: model(x, n), reps)
+            infer = timed(lambda: model(x, n), reps, min_seconds)
         step = float('nan')
         if train:
             model.train()
@@ -97,6 +99,7 @@ def main():
     ap.add_argument('--batch', type=int, default=128)
     ap.add_argument('--image-size', type=int, default=32)
     ap.add_argument('--reps', type=int, default=3)
+    ap.add_argument('--min-seconds', type=float, default=2.0, help='time inference for at least this long')
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--inference-only', action='store_true')
     ap.add_argument('--json', action='store_true')
@@ -104,12 +107,12 @@ def main():
     torch.set_num_threads(a.threads)
     arch, depth, width = parse_model(a.model)
     ns = [int(v) for v in a.n.split(',')] if a.n else [v for v in (1, 2, 4) if a.capacity % v == 0]
-    rows = bench(arch, depth, width, a.initial_width, a.binding, a.capacity, ns, a.batch, a.image_size, a.reps, not a.inference_only)
+    rows = bench(arch, depth, width, a.initial_width, a.binding, a.capacity, ns, a.batch, a.image_size, a.reps, not a.inference_only, a.min_seconds)
     base_name = a.baseline or f'wrn-{depth}-{width}'
     baseline = None
     if base_name != 'none':
         b_arch, b_depth, b_width = parse_model(base_name)
-        r = bench(b_arch, b_depth, b_width, 1, 'none', 1, [1], a.batch, a.image_size, a.reps, not a.inference_only)[0]
+        r = bench(b_arch, b_depth, b_width, 1, 'none', 1, [1], a.batch, a.image_size, a.reps, not a.inference_only, a.min_seconds)[0]
         baseline = {'model': base_name, 'images_per_s': r['images_per_s'], 'train_step_s': r['train_step_s'], 'flops_per_image': r['flops_per_image']}
     out = {'backend': 'pytorch', 'threads': torch.get_num_threads(), 'torch': torch.__version__, 'cpu': platform.processor() or platform.machine(),
            'model': a.model, 'results': rows, 'baseline': baseline}

@@ -24,6 +24,8 @@ export interface ConvSpeedOptions {
   imageSize?: number;
   /** Timed repetitions (median reported). */
   reps?: number;
+  /** Time inference at each n for at least this long (more calls for fast models; default 0). */
+  minSeconds?: number;
   /** Skip the training-step measurement. */
   inferenceOnly?: boolean;
   /** Fold conv → batch norm pairs at inference (the default; false measures the unfolded pass). */
@@ -54,7 +56,7 @@ export function benchConvSpeed(config: Partial<MimoConvConfig>, ns: number[], o:
       const xt = tf.tensor4d(inputs[i].x, [batch * n, size, size, 3]);
       // Evaluation needs running statistics for n: one calibration batch.
       net.calibrate(n, [xt]);
-      const s = medianSeconds(() => tf.tidy(() => { net.forward(xt, n, { training: false, fold: o.fold }).logits.dataSync(); }), reps);
+      const s = medianSeconds(() => tf.tidy(() => { net.forward(xt, n, { training: false, fold: o.fold }).logits.dataSync(); }), reps, o.minSeconds ?? 0);
       xt.dispose();
       o.onProgress?.();
       return s;

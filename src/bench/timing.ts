@@ -1,11 +1,18 @@
-/** Median wall-clock seconds of `reps` calls of fn, after one untimed warm-up call. */
-export function medianSeconds(fn: () => void, reps: number): number {
+/**
+ * Median wall-clock seconds of at least `reps` calls of fn, after one untimed warm-up call;
+ * fast functions are repeated until `minSeconds` have been timed (at most 100 calls), so a
+ * 50 ms pass is not judged on three noisy samples.
+ */
+export function medianSeconds(fn: () => void, reps: number, minSeconds = 0): number {
   fn();
   const ts: number[] = [];
-  for (let i = 0; i < reps; i++) {
+  let total = 0;
+  while (ts.length < reps || (total < minSeconds && ts.length < 100)) {
     const t = performance.now();
     fn();
-    ts.push((performance.now() - t) / 1000);
+    const dt = (performance.now() - t) / 1000;
+    ts.push(dt);
+    total += dt;
   }
   return median(ts);
 }

@@ -19,6 +19,7 @@ export const benchConv: Command = {
     batch: { type: 'number', default: 128, help: 'superpositions per batch' },
     'image-size': { type: 'number', default: 32, help: 'input height and width' },
     reps: { type: 'number', default: 3, help: 'timed repetitions (median)' },
+    'min-seconds': { type: 'number', default: 2, help: 'time inference at each n for at least this long (more repetitions for fast models)' },
     'inference-only': { type: 'boolean', help: 'skip the training-step timings' },
     profile: { type: 'boolean', help: 'also profile one training step at n = N, per kernel' },
     'no-fold': { type: 'boolean', help: 'measure inference without folding batch norm into the convolutions (for comparison)' },
@@ -33,7 +34,7 @@ export const benchConv: Command = {
     const b = await initBackend({ backend: args.backend as string | undefined, threads: args.threads as number | undefined });
     const steps = (ns.length + (baseName === 'none' ? 0 : 1)) * (args['inference-only'] ? 1 : 2);
     const bar = new Progress(steps, 'bench conv', { json: Boolean(args.json) });
-    const common = { batch: args.batch as number, imageSize: args['image-size'] as number, reps: args.reps as number, inferenceOnly: Boolean(args['inference-only']), fold: !args['no-fold'], onProgress: () => bar.tick() };
+    const common = { batch: args.batch as number, imageSize: args['image-size'] as number, reps: args.reps as number, minSeconds: args['min-seconds'] as number, inferenceOnly: Boolean(args['inference-only']), fold: !args['no-fold'], onProgress: () => bar.tick() };
     const main = benchConvSpeed(cfg, ns, common);
     let baseline: { model: string; images_per_s: number; train_step_s: number; flops_per_image: number } | null = null;
     if (baseName !== 'none') {
