@@ -19,7 +19,9 @@ export async function profileKernels(f: () => void): Promise<Profile> {
   const info = await tf.profile(f);
   const wall = performance.now() - t;
   const agg = new Map<string, KernelTime>();
-  for (const k of info.kernels) {
+  // Ops with a custom gradient (fusedMatMul__op, softmaxCrossEntropy__op, ...) are listed
+  // as well as the kernels they run: count the kernels only, or time is counted twice.
+  for (const k of info.kernels.filter((x) => !x.name.endsWith('__op'))) {
     const e = agg.get(k.name) ?? { name: k.name, ms: 0, calls: 0 };
     e.ms += k.kernelTimeMs as number;
     e.calls++;

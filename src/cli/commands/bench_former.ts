@@ -4,12 +4,13 @@ import { resolveFormerConfig, type Scheme } from '../../models/mimoformer/config
 import { formerMacsPerSequence } from '../../models/mimoformer/cost.js';
 import { MimoFormer } from '../../models/mimoformer/model.js';
 import { median } from '../../bench/timing.js';
+import { profileKernels, type Profile } from '../../bench/profile.js';
 import { Progress } from '../progress.js';
 import { BACKEND_OPTS, table, type Command } from '../command.js';
 
 export const benchFormer: Command = {
   path: ['bench', 'former'],
-  summary: 'MIMOFormer inference speed: sequences/s of the Performer, att. and att.+MLP at M=N=2,4 (equal batch), with FLOP ratios (SPEC §5.2 F-A by default).',
+  summary: 'MIMOFormer inference speed: sequences/s of the Performer, att. and att.+MLP at M=N=2,4 (equal batch), with FLOP ratios (SPEC §5.2 F-A by default); --profile splits a forward pass by kernel.',
   options: {
     ...BACKEND_OPTS,
     length: { type: 'number', default: 256, help: 'sequence length L' },
@@ -21,6 +22,7 @@ export const benchFormer: Command = {
     layers: { type: 'number', default: 1, help: 'encoder layers' },
     features: { type: 'number', default: 128, help: 'random features R' },
     reps: { type: 'number', default: 5, help: 'timed repetitions (median)' },
+    profile: { type: 'boolean', help: 'also split one forward pass of each scheme by kernel' },
   },
   async run(args) {
     const b = await initBackend({ backend: args.backend as string | undefined, threads: args.threads as number | undefined });
@@ -32,6 +34,7 @@ export const benchFormer: Command = {
     const tokens = tf.tidy(() => tf.randomUniform([B, L], 1, 20, 'int32', 3) as tf.Tensor2D);
     const results: { scheme: Scheme; grid: number; sequences_per_s: number; flops_per_sequence: number }[] = [];
     const models: MimoFormer[] = [];
+    const profiles: (Profile & { scheme: Scheme; grid: number })[] = [];
     try {
       for (const [scheme, grid] of cases) models.push(new MimoFormer(resolveFormerConfig({ ...base, scheme, grid }), 1));
       const runs = models.map((m) => () => tf.tidy(() => { m.forward(tokens, false).dataSync(); }));
@@ -47,6 +50,7 @@ export const benchFormer: Command = {
         });
         bar.tick();
       }
+      if (args.profile) for (const [i, run] of runs.entries()) profiles.push({ scheme: cases[i][0], grid: cases[i][1], ...(await profileKernels(run)) });
       cases.forEach(([scheme, grid], i) => {
         const s = median(times[i]);
         results.push({ scheme, grid, sequences_per_s: Math.round((B / s) * 10) / 10, flops_per_sequence: Math.round(2 * formerMacsPerSequence(models[i].config, L)) });
@@ -59,9 +63,11 @@ export const benchFormer: Command = {
     const p = results[0];
     const rows = results.map((r) => ({ ...r, speedup: Math.round((r.sequences_per_s / p.sequences_per_s) * 100) / 100, flop_ratio: Math.round((p.flops_per_sequence / r.flops_per_sequence) * 100) / 100 }));
     return {
-      json: { backend: b.backend, threads: b.threads, length: L, batch: B, config: base, results: rows },
+      json: { backend: b.backend, threads: b.threads, length: L, batch: B, config: base, results: rows, ...(args.profile ? { profiles } : {}) },
       text: `L=${L}, batch ${B}, d=${base.d} hid=${base.hid} H=${base.heads} Dh=${base.dh} R=${base.features} on ${b.backend} (${b.threads} threads)\n` +
-        table(['scheme', 'M=N', 'seq/s', 'MFLOP/seq', 'speedup', 'FLOP ratio'], rows.map((r) => [r.scheme, r.grid, r.sequences_per_s, (r.flops_per_sequence / 1e6).toFixed(1), r.speedup + 'x', r.flop_ratio + 'x'])),
+        table(['scheme', 'M=N', 'seq/s', 'MFLOP/seq', 'speedup', 'FLOP ratio'], rows.map((r) => [r.scheme, r.grid, r.sequences_per_s, (r.flops_per_sequence / 1e6).toFixed(1), r.speedup + 'x', r.flop_ratio + 'x'])) +
+        profiles.map((pr) => `\n\n${pr.scheme} M=N=${pr.grid}: one forward ${pr.wall_ms.toFixed(1)} ms, outside kernels ${pr.outside_kernels_ms.toFixed(1)} ms\n` +
+          table(['kernel', 'ms', 'calls'], pr.kernels.filter((k) => k.ms >= 0.5).map((k) => [k.name, k.ms.toFixed(1), k.calls]))).join(''),
     };
   },
 };
