@@ -35,7 +35,9 @@ export function table(header: string[], rows: (string | number)[][]): string {
 
 /** The training commands' wall-clock budget (minutes from now), checked before each checkpointed unit. */
 export function timeLimitOption(v: unknown): TimeLimit | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new UsageError(`--time-limit must be a positive number of minutes, got ${String(v)}`);
-  return timeLimitFromMinutes(v);
+  try {
+    return timeLimitFromMinutes(v as number | undefined);
+  } catch (e) {
+    throw new UsageError((e as Error).message); // a bad option value: exit 2
+  }
 }

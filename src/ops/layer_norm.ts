@@ -10,11 +10,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { valuesOf as vals } from '../backend/kernel_util.js';
 
 export const LAYER_NORM = 'MimoLayerNorm';
 export const LAYER_NORM_GRAD = 'MimoLayerNormGrad';
-
-const vals = (be: MathBackendCPU, t: tf.TensorInfo) => be.data.get(t.dataId).values as Float32Array;
 
 function forwardKernel(): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {

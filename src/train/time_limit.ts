@@ -13,7 +13,7 @@ export interface TimeLimit {
 /** Margin on the last unit's duration: units vary a little (dynamic steps, evaluation, I/O). */
 const SLACK = 1.1;
 
-/** `minutes` from `nowMs`; undefined or non-positive minutes means no limit. */
+/** `minutes` from `nowMs`; undefined means no limit, anything but a positive number is refused. */
 export function timeLimitFromMinutes(minutes: number | undefined, nowMs = Date.now()): TimeLimit | undefined {
   if (minutes === undefined) return undefined;
   if (!Number.isFinite(minutes) || minutes <= 0) throw new Error(`--time-limit must be a positive number of minutes, got ${minutes}`);

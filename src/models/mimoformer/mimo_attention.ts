@@ -38,13 +38,18 @@ interface Bundles {
   beta: tf.Tensor; // [1, M, N, 1, 1, Dh]
 }
 
+/** The keys must cover the M×N grid (the warm-up curriculum uses a corner) with Dh entries each. */
+function checkKeys(beta: tf.Tensor3D, grid: Grid, dh: number): void {
+  if (beta.shape[0] < grid.m || beta.shape[1] < grid.n || beta.shape[2] !== dh) {
+    throw new Error(`MIMOFormer: keys are [${beta.shape}], need at least [${grid.m}, ${grid.n}, ${dh}]`);
+  }
+}
+
 function bundles(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor2D, beta: tf.Tensor3D, p: tf.Tensor2D, grid: Grid): Bundles {
   const [b, h, l, dh] = q.shape;
   const g = groupsOf(b, grid);
   const { m: M, n: N } = grid;
-  if (beta.shape[0] < M || beta.shape[1] < N || beta.shape[2] !== dh) {
-    throw new Error(`MIMOFormer: keys are [${beta.shape}], need at least [${M}, ${N}, ${dh}]`);
-  }
+  checkKeys(beta, grid, dh);
   const s = Math.sqrt(Math.sqrt(dh) * M * N);
   const mk = mask.reshape([b, 1, l, 1]); // [B, 1, L, 1]
   const grid6 = (t: tf.Tensor) => t.reshape([g, M, N, h, l, dh]); // [G, M, N, H, L, Dh]
@@ -109,7 +114,7 @@ export function superposedAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor
   const [b, l, h, dh] = q.shape;
   const { m: M, n: N } = grid;
   const g = groupsOf(b, grid);
-  if (beta.shape[0] < M || beta.shape[1] < N || beta.shape[2] !== dh) throw new Error(`MIMOFormer: keys are [${beta.shape}], need at least [${M}, ${N}, ${dh}]`);
+  checkKeys(beta, grid, dh);
   return tf.tidy(() => {
     const s = Math.sqrt(Math.sqrt(dh) * M * N);
     const bt = beta.shape[0] === M && beta.shape[1] === N ? beta : beta.slice([0, 0, 0], [M, N, dh]); // [M, N, Dh]

@@ -19,6 +19,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { valuesOf as vals } from '../../backend/kernel_util.js';
 import { loadAddon, type NativeAddon } from '../../backend/addon.js';
 
 export const BUNDLE = 'MimoSuperposeBundle';
@@ -35,8 +36,6 @@ interface BundleAttrs {
   /** Whether a mask input is given. */
   masked: boolean;
 }
-
-const vals = (be: MathBackendCPU, t: tf.TensorInfo) => be.data.get(t.dataId).values as Float32Array;
 
 /** Calls f(o, xo, bo, coef) for every output row o of the bundle, its input row xo, key row bo. */
 function walkBundle(shape: number[], a: BundleAttrs, mask: Float32Array | null, f: (o: number, xo: number, bo: number, coef: number) => void): void {
