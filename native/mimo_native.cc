@@ -1067,6 +1067,70 @@ Napi::Value PreluGrad(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// ---------------------------------------------------------------- layer norm
+// layerNorm(x, gamma, beta, y, mean, inv, rows, d, eps): per row of x [rows, d],
+// y = gamma*(x - mean)*inv + beta with inv = 1/sqrt(var + eps) (biased var). Only y is a
+// full-size output: the gradient recomputes x̂ = (x - mean)*inv from x.
+Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const int64_t rows = info[6].As<Napi::Number>().Int64Value(), d = info[7].As<Napi::Number>().Int64Value();
+  const float eps = info[8].As<Napi::Number>().FloatValue();
+  for (int i : {0, 3}) check_len(env, info[i], rows * d, "layerNorm [rows, d] array");
+  for (int i : {1, 2}) check_len(env, info[i], d, "layerNorm gamma/beta");
+  for (int i : {4, 5}) check_len(env, info[i], rows, "layerNorm mean/inv");
+  const float *x = f32(info[0], "x"), *gamma = f32(info[1], "gamma"), *beta = f32(info[2], "beta");
+  float *y = f32(info[3], "y"), *mean = f32(info[4], "mean"), *inv = f32(info[5], "inv");
+#pragma omp parallel for if (rows * d >= kParMin) schedule(static)
+  for (int64_t r = 0; r < rows; r++) {
+    const float* __restrict px = x + r * d;
+    const float *__restrict g = gamma, *__restrict b = beta;
+    float* __restrict py = y + r * d;
+    float s = 0;
+    for (int64_t j = 0; j < d; j++) s += px[j];
+    const float mu = s / d;
+    float s2 = 0;
+    for (int64_t j = 0; j < d; j++) { const float c = px[j] - mu; s2 += c * c; }
+    const float iv = 1.f / std::sqrt(s2 / d + eps);
+    mean[r] = mu;
+    inv[r] = iv;
+    for (int64_t j = 0; j < d; j++) py[j] = (px[j] - mu) * iv * g[j] + b[j];
+  }
+  return env.Undefined();
+}
+
+// layerNormGrad(dy, x, mean, inv, gamma, dx, dgamma, dbeta, rows, d), with x̂ = (x - mean)*inv:
+// dx = inv*(g - mean(g) - x̂*mean(g*x̂)) with g = gamma*dy; dgamma = sum dy*x̂, dbeta = sum dy.
+Napi::Value LayerNormGrad(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const int64_t rows = info[8].As<Napi::Number>().Int64Value(), d = info[9].As<Napi::Number>().Int64Value();
+  for (int i : {0, 1, 5}) check_len(env, info[i], rows * d, "layerNormGrad [rows, d] array");
+  for (int i : {2, 3}) check_len(env, info[i], rows, "layerNormGrad mean/inv");
+  for (int i : {4, 6, 7}) check_len(env, info[i], d, "layerNormGrad per-feature array");
+  const float *dy = f32(info[0], "dy"), *x = f32(info[1], "x"), *mean = f32(info[2], "mean"), *inv = f32(info[3], "inv");
+  const float* gamma = f32(info[4], "gamma");
+  float *dx = f32(info[5], "dx"), *dgamma = f32(info[6], "dgamma"), *dbeta = f32(info[7], "dbeta");
+  std::vector<double> s(2 * d);
+  // dgamma and dbeta are column sums; dx rows are disjoint and written in the same pass.
+  channel_sums(rows, d, 2, s.data(), [&](int64_t r, float* __restrict acc) {
+    const float *__restrict gy = dy + r * d, *__restrict px = x + r * d, *__restrict g = gamma;
+    float* __restrict o = dx + r * d;
+    float* __restrict acc2 = acc + d;
+    const float mu = mean[r], iv = inv[r];
+    float sg = 0, sgx = 0;
+    for (int64_t j = 0; j < d; j++) {
+      const float h = (px[j] - mu) * iv, gj = g[j] * gy[j];
+      sg += gj;
+      sgx += gj * h;
+      acc[j] += gy[j] * h;
+      acc2[j] += gy[j];
+    }
+    const float mg = sg / d, mgx = sgx / d;
+    for (int64_t j = 0; j < d; j++) o[j] = iv * (g[j] * gy[j] - mg - (px[j] - mu) * iv * mgx);
+  });
+  for (int64_t j = 0; j < d; j++) { dgamma[j] = float(s[j]); dbeta[j] = float(s[d + j]); }
+  return env.Undefined();
+}
+
 // ---------------------------------------------------------------- MIMOFormer superposition
 // Bind-and-bundle and unbind of MIMOFormer attention, one pass each (see
 // src/models/mimoformer/superpose_ops.ts for the formulas; b = (g*M + m)*N + n).
@@ -1254,6 +1318,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("superposeBundleGrad", Napi::Function::New<guarded<SuperposeBundle<true>>>(env));
   exports.Set("superposeUnbind", Napi::Function::New<guarded<SuperposeUnbind>>(env));
   exports.Set("superposeUnbindGrad", Napi::Function::New<guarded<SuperposeUnbindGrad>>(env));
+  exports.Set("layerNorm", Napi::Function::New<guarded<LayerNorm>>(env));
+  exports.Set("layerNormGrad", Napi::Function::New<guarded<LayerNormGrad>>(env));
   exports.Set("pool2dForward", Napi::Function::New<guarded<Pool2dForward>>(env));
   exports.Set("pool2dBackward", Napi::Function::New<guarded<Pool2dBackward>>(env));
   exports.Set("batchNormForward", Napi::Function::New<guarded<BatchNormForward>>(env));

@@ -74,7 +74,7 @@ before(async () => {
   await initBackend();
   ckpt = tinyServeCheckpoint(dirs());
   engine = new InferenceEngine(ckpt);
-  server = await startServer({ checkpoint: ckpt, port: 0, maxBodyBytes: 1_000_000, maxImages: 64, bodyTimeoutMs: 400 });
+  server = await startServer({ checkpoint: ckpt, port: 0, maxBodyBytes: 1_000_000, maxImages: 64, bodyTimeoutMs: 1500 }); // short enough for the slow-body case, long enough for 64-image bodies on a loaded machine
 });
 
 after(async () => {

@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from './addon.js';
 import { BINARY_OP } from './elementwise_kernels.js';
-import { valuesOf, type Ins } from './kernel_util.js';
+import { uninitF32, valuesOf, type Ins } from './kernel_util.js';
 
 export const RELU_GRAD = 'MimoReluGrad';
 export const PRELU_GRAD = 'MimoPreluGrad';
@@ -30,7 +30,7 @@ export function makeActivationGradKernels(addon: NativeAddon): tf.KernelConfig[]
   const reluGrad: tf.KernelFunc = ({ inputs, backend }) => {
     const be = backend as MathBackendCPU;
     const { dy, x } = inputs as Ins<'dy' | 'x'>;
-    const out = new Float32Array(tf.util.sizeFromShape(x.shape));
+    const out = uninitF32(tf.util.sizeFromShape(x.shape));
     if (out.length > 0) addon.binary(BINARY_OP.reluGrad, valuesOf(be, dy), Int32Array.from(dy.shape), valuesOf(be, x), Int32Array.from(x.shape), out);
     return be.makeTensorInfo(x.shape, 'float32', out);
   };
@@ -38,7 +38,7 @@ export function makeActivationGradKernels(addon: NativeAddon): tf.KernelConfig[]
     const be = backend as MathBackendCPU;
     const { dy, x, alpha } = inputs as Ins<'dy' | 'x' | 'alpha'>;
     const c = x.shape[x.shape.length - 1], rows = tf.util.sizeFromShape(x.shape) / c;
-    const dx = new Float32Array(rows * c), dalpha = new Float32Array(tf.util.sizeFromShape(alpha.shape));
+    const dx = uninitF32(rows * c), dalpha = new Float32Array(tf.util.sizeFromShape(alpha.shape));
     addon.preluGrad(valuesOf(be, dy), valuesOf(be, x), valuesOf(be, alpha), dx, dalpha, rows, c);
     return [be.makeTensorInfo(x.shape, 'float32', dx), be.makeTensorInfo(alpha.shape, 'float32', dalpha)];
   };

@@ -40,6 +40,12 @@ export interface NativeAddon {
   /** MIMOFormer unbinding (superpose_ops.ts) and its gradient. */
   superposeUnbind(num: Float32Array, den: Float32Array, beta: Float32Array, out: Float32Array, dims: Int32Array): void;
   superposeUnbindGrad(dy: Float32Array, num: Float32Array, den: Float32Array, beta: Float32Array, dnum: Float32Array, dden: Float32Array, dims: Int32Array): void;
+  /** Layer norm over the rows of x [rows, d]: y, and each row's mean and 1/σ. */
+  layerNorm(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, inv: Float32Array,
+    rows: number, d: number, eps: number): void;
+  /** Its gradient from x, mean and 1/σ: dx, dgamma, dbeta. */
+  layerNormGrad(dy: Float32Array, x: Float32Array, mean: Float32Array, inv: Float32Array, gamma: Float32Array, dx: Float32Array,
+    dgamma: Float32Array, dbeta: Float32Array, rows: number, d: number): void;
   /** Prelu gradient over [rows, c]; alpha and dalpha hold c values or 1. */
   preluGrad(dy: Float32Array, x: Float32Array, alpha: Float32Array, dx: Float32Array, dalpha: Float32Array, rows: number, c: number): void;
   /** 2-D max/avg pooling, NHWC; sig = [n,h,w,c, fh,fw, oh,ow, sh,sw, pt,pl]. */

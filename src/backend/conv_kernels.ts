@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from './addon.js';
-import { activationCode, cpuKernel, valuesOf, type Ins } from './kernel_util.js';
+import { activationCode, cpuKernel, uninitF32, valuesOf, type Ins } from './kernel_util.js';
 
 type ConvInfo = tf.backend_util.Conv2DInfo;
 
@@ -41,7 +41,7 @@ export function makeConvKernels(addon: NativeAddon): tf.KernelConfig[] {
       return cpuKernel(tf.Conv2D)(args);
     }
     const info = conv2dInfo(x.shape, filter.shape, attrs!);
-    const y = new Float32Array(tf.util.sizeFromShape(info.outShape));
+    const y = uninitF32(tf.util.sizeFromShape(info.outShape));
     addon.conv2dForward(valuesOf(backend, x), valuesOf(backend, filter), null, y, convSignature(info), 0, 0);
     return backend.makeTensorInfo(info.outShape, 'float32', y);
   };
@@ -57,7 +57,7 @@ export function makeConvKernels(addon: NativeAddon): tf.KernelConfig[] {
       return cpuKernel(tf.FusedConv2D)(args);
     }
     const info = conv2dInfo(x.shape, filter.shape, attrs!);
-    const y = new Float32Array(tf.util.sizeFromShape(info.outShape));
+    const y = uninitF32(tf.util.sizeFromShape(info.outShape));
     addon.conv2dForward(valuesOf(backend, x), valuesOf(backend, filter),
       bias == null ? null : valuesOf(backend, bias), y, convSignature(info), act, a.leakyreluAlpha ?? 0.2);
     return backend.makeTensorInfo(info.outShape, 'float32', y);
@@ -72,7 +72,7 @@ export function makeConvKernels(addon: NativeAddon): tf.KernelConfig[] {
     const inShape = Array.from(a.inputShape) as [number, number, number, number];
     const info = tf.backend_util.computeConv2DInfo(inShape, filter.shape as [number, number, number, number],
       a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
-    const dx = new Float32Array(tf.util.sizeFromShape(inShape));
+    const dx = uninitF32(tf.util.sizeFromShape(inShape));
     addon.conv2dBackwardData(valuesOf(backend, dy), valuesOf(backend, filter), dx, convSignature(info));
     return backend.makeTensorInfo(inShape, 'float32', dx);
   };
@@ -86,7 +86,7 @@ export function makeConvKernels(addon: NativeAddon): tf.KernelConfig[] {
     const fShape = Array.from(a.filterShape) as [number, number, number, number];
     const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], fShape,
       a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
-    const dw = new Float32Array(tf.util.sizeFromShape(fShape));
+    const dw = uninitF32(tf.util.sizeFromShape(fShape));
     addon.conv2dBackwardWeights(valuesOf(backend, x), valuesOf(backend, dy), dw, convSignature(info));
     return backend.makeTensorInfo(fShape, 'float32', dw);
   };

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from './addon.js';
-import { cpuKernel } from './kernel_util.js';
+import { cpuKernel, uninitF32 } from './kernel_util.js';
 
 /** Binary op codes understood by the addon (enum BinOp in native/mimo_native.cc). */
 export const BINARY_OP = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, squaredDifference: 6, prelu: 7, pow: 8, reluGrad: 9 } as const;
@@ -42,7 +42,7 @@ function binary(addon: NativeAddon, name: string, op: number, aName = 'a', bName
     const av = f32Values(cpu, a), bv = f32Values(cpu, b);
     if (!av || !bv) return null;
     const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
-    const out = new Float32Array(tf.util.sizeFromShape(outShape));
+    const out = uninitF32(tf.util.sizeFromShape(outShape));
     if (out.length > 0) addon.binary(op, av, Int32Array.from(a.shape), bv, Int32Array.from(b.shape), out);
     return cpu.makeTensorInfo(outShape, 'float32', out);
   });
@@ -54,7 +54,7 @@ function unary(addon: NativeAddon, name: string, op: number): tf.KernelConfig {
     const x = inputs.x!;
     const xv = f32Values(cpu, x);
     if (!xv) return null;
-    const out = new Float32Array(xv.length);
+    const out = uninitF32(xv.length);
     const alpha = (attrs as { alpha?: number } | undefined)?.alpha ?? 0;
     if (out.length > 0) addon.unary(op, xv, out, alpha);
     return cpu.makeTensorInfo(x.shape, 'float32', out);

@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { f32Values, withFallback } from './elementwise_kernels.js';
+import { uninitF32 } from './kernel_util.js';
 
 function int32Values(backend: MathBackendCPU, t: tf.TensorInfo | undefined): Int32Array | null {
   if (t == null || t.dtype !== 'int32') return null;
@@ -27,7 +28,7 @@ function gather(): tf.KernelConfig {
     if (!xv || !ids || (a.batchDims ?? 0) !== 0 || x.shape.length === 0) return null;
     if (tf.util.parseAxisParam(a.axis, x.shape)[0] !== 0 || !inRange(ids, x.shape[0])) return null;
     const row = tf.util.sizeFromShape(x.shape.slice(1));
-    const out = new Float32Array(ids.length * row); // [...indices.shape, ...x.shape[1:]]
+    const out = uninitF32(ids.length * row); // [...indices.shape, ...x.shape[1:]]
     for (let i = 0; i < ids.length; i++) out.set(xv.subarray(ids[i] * row, (ids[i] + 1) * row), i * row);
     return cpu.makeTensorInfo([...indices.shape, ...x.shape.slice(1)], 'float32', out);
   });

@@ -1,5 +1,6 @@
 /** Small helpers shared by the native kernels. */
 import * as tf from '@tensorflow/tfjs';
+import { bufferPool } from './buffer_pool.js';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 
 /** A kernel's named inputs, all present. */
@@ -34,4 +35,16 @@ export function activationCode(activation: string | undefined | null): number {
     case 'leakyrelu': return 5;
     default: return -1;
   }
+}
+
+/**
+ * A Float32Array of n values for a kernel output that the kernel writes in full: not
+ * zeroed (`new Float32Array(n)` zero-fills on the calling thread, since the addon keeps
+ * freed memory in the heap, V8's calloc has to memset it: one extra single-threaded pass
+ * over every output), and reused from a disposed tensor when one of the same length is
+ * free (buffer_pool.ts). Never use it for outputs that are accumulated into or only
+ * partly written.
+ */
+export function uninitF32(n: number): Float32Array {
+  return bufferPool().take(n);
 }

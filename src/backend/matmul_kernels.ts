@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from './addon.js';
-import { activationCode, cpuKernel, valuesOf, type Ins } from './kernel_util.js';
+import { activationCode, cpuKernel, uninitF32, valuesOf, type Ins } from './kernel_util.js';
 
 interface Plan {
   outShape: number[];
@@ -43,7 +43,7 @@ export function makeMatmulKernels(addon: NativeAddon): tf.KernelConfig[] {
     const { transposeA, transposeB } = args.attrs as unknown as tf.BatchMatMulAttrs;
     const p = plan(a, b, transposeA, transposeB);
     if (!p) return cpuKernel(tf.BatchMatMul)(args);
-    const c = new Float32Array(tf.util.sizeFromShape(p.outShape));
+    const c = uninitF32(tf.util.sizeFromShape(p.outShape));
     addon.matmul(valuesOf(backend, a), valuesOf(backend, b), null, c, p.sig, 0, 0);
     return backend.makeTensorInfo(p.outShape, 'float32', c);
   };
@@ -58,7 +58,7 @@ export function makeMatmulKernels(addon: NativeAddon): tf.KernelConfig[] {
       (bias.shape.length === 1 || bias.shape.slice(0, -1).every((d) => d === 1)));
     const act = activationCode(activation);
     if (!p || !simpleBias) return cpuKernel(tf._FusedMatMul)(args);
-    const c = new Float32Array(tf.util.sizeFromShape(p.outShape));
+    const c = uninitF32(tf.util.sizeFromShape(p.outShape));
     const biasVals = bias == null ? null : valuesOf(backend, bias);
     if (act >= 0) {
       addon.matmul(valuesOf(backend, a), valuesOf(backend, b), biasVals, c, p.sig, act, leakyreluAlpha ?? 0.2);

@@ -3,10 +3,12 @@
  * the hot ones replaced by the addon's: convolutions and matmuls on oneDNN, and
  * float32 elementwise ops, reductions, Tile, FusedBatchNorm and pooling on OpenMP loops,
  * and row gathers (embedding lookups and their gradient) in plain typed-array copies.
+ * Output buffers of disposed tensors are reused (buffer_pool.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from './addon.js';
+import { bufferPool } from './buffer_pool.js';
 import { makeActivationGradKernels, registerActivationGrads } from './activation_grads.js';
 import { makeConvKernels } from './conv_kernels.js';
 import { makeElementwiseKernels } from './elementwise_kernels.js';
@@ -17,11 +19,48 @@ import { makeReduceKernels } from './reduce_kernels.js';
 
 export const NATIVE_BACKEND = 'native';
 
-/** A cpu backend that stays quiet about tfjs-node (we are the fast path). */
+type Values = Parameters<MathBackendCPU['write']>[0];
+type DataId = ReturnType<MathBackendCPU['write']>;
+
+/**
+ * A cpu backend that stays quiet about tfjs-node (we are the fast path) and tells the
+ * buffer pool which output buffers are held, read by callers, and freed.
+ */
 export class NativeBackend extends MathBackendCPU {
+  private readonly pool = bufferPool();
+
   constructor() {
     super();
     silenceNodeHint(this);
+  }
+
+  override write(values: Values, shape: number[], dtype: tf.DataType): DataId {
+    this.pool.registered(values);
+    return super.write(values, shape, dtype);
+  }
+
+  override move(dataId: DataId, values: Values, shape: number[], dtype: tf.DataType, refCount: number): void {
+    this.pool.registered(values);
+    super.move(dataId, values, shape, dtype, refCount);
+  }
+
+  override readSync(dataId: DataId): Values {
+    const v = super.readSync(dataId);
+    this.pool.escaped(v);
+    return v;
+  }
+
+  override async read(dataId: DataId): Promise<Values> {
+    const v = await super.read(dataId);
+    this.pool.escaped(v);
+    return v;
+  }
+
+  override disposeData(dataId: DataId, force = false): boolean {
+    const entry = this.data.has(dataId) ? this.data.get(dataId) : undefined;
+    const freed = super.disposeData(dataId, force);
+    if (entry && !this.data.has(dataId)) this.pool.released(entry.values);
+    return freed;
   }
 }
 

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from './addon.js';
-import { cpuKernel, valuesOf, type Ins } from './kernel_util.js';
+import { cpuKernel, uninitF32, valuesOf, type Ins } from './kernel_util.js';
 
 interface PoolAttrs {
   filterSize: [number, number] | number;
@@ -31,7 +31,7 @@ export function makePoolKernels(addon: NativeAddon): tf.KernelConfig[] {
     const { x } = args.inputs as Ins<'x'>;
     const info = poolInfo(x.shape, args.attrs as unknown as PoolAttrs);
     if (x.dtype !== 'float32' || x.shape.length !== 4) return cpuKernel(name)(args);
-    const y = new Float32Array(tf.util.sizeFromShape(info.outShape));
+    const y = uninitF32(tf.util.sizeFromShape(info.outShape));
     addon.pool2dForward(valuesOf(backend, x), y, poolSignature(info), isMax);
     return backend.makeTensorInfo(info.outShape, 'float32', y);
   };

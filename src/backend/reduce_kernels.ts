@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from './addon.js';
 import { f32Values, withFallback } from './elementwise_kernels.js';
+import { uninitF32 } from './kernel_util.js';
 
 /** Reduction op codes understood by the addon (enum RedOp in native/mimo_native.cc). */
 export const REDUCE_OP = { sum: 0, mean: 1, max: 2, min: 3 } as const;
@@ -50,7 +51,7 @@ function reduction(addon: NativeAddon, name: string, op: number, axisAttr: 'axis
     const geom = reduceGeometry(x.shape, axes);
     if (!geom) return null;
     const [outShape] = tf.backend_util.computeOutAndReduceShapes(x.shape, axes);
-    const out = new Float32Array(geom[0] * geom[2]);
+    const out = uninitF32(geom[0] * geom[2]);
     addon.reduce(op, xv, geom[0], geom[1], geom[2], out);
     const shape = a.keepDims ? tf.backend_util.expandShapeToKeepDim(outShape, axes) : outShape;
     return cpu.makeTensorInfo(shape, 'float32', out);
@@ -65,7 +66,7 @@ function transpose(addon: NativeAddon): tf.KernelConfig {
     if (!xv) return null;
     const perm = Array.from((attrs as unknown as tf.TransposeAttrs).perm);
     const outShape = perm.map((p) => x.shape[p]);
-    const out = new Float32Array(xv.length);
+    const out = uninitF32(xv.length);
     if (out.length > 0) addon.transpose(xv, Int32Array.from(x.shape), Int32Array.from(perm), out);
     return cpu.makeTensorInfo(outShape, 'float32', out);
   });
@@ -79,7 +80,7 @@ function tile(addon: NativeAddon): tf.KernelConfig {
     const reps = Array.from((attrs as unknown as tf.TileAttrs).reps);
     if (!xv || reps.length !== x.shape.length || reps.some((r) => !Number.isInteger(r) || r < 0)) return null;
     const outShape = x.shape.map((d, i) => d * reps[i]);
-    const out = new Float32Array(tf.util.sizeFromShape(outShape));
+    const out = uninitF32(tf.util.sizeFromShape(outShape));
     if (out.length > 0) addon.tile(xv, Int32Array.from(x.shape), Int32Array.from(reps), out);
     return cpu.makeTensorInfo(outShape, 'float32', out);
   });
@@ -99,7 +100,7 @@ function batchNorm(addon: NativeAddon): tf.KernelConfig {
     const fits = (v: Float32Array | null) => v == null || v.length === 1 || v.length === L;
     if (L === 0 || !fits(mv) || !fits(vv) || !fits(sv) || !fits(ov) || xv.length % L !== 0) return null;
     const eps = (attrs as unknown as tf.FusedBatchNormAttrs).varianceEpsilon ?? 0.001;
-    const out = new Float32Array(xv.length);
+    const out = uninitF32(xv.length);
     if (out.length > 0) addon.batchNorm(xv, mv, vv, sv, ov, out, eps);
     return cpu.makeTensorInfo(x!.shape, 'float32', out);
   });

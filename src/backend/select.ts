@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { availableParallelism } from 'node:os';
 import { loadAddon } from './addon.js';
+import { tuneGarbageCollector } from './gc_tuning.js';
 import { NATIVE_BACKEND, registerNativeBackend, silenceNodeHint } from './native_backend.js';
 
 export interface BackendOptions {
@@ -64,6 +65,7 @@ export async function initBackend(opts: BackendOptions = {}): Promise<BackendInf
     name = want;
   }
   if (!(await tf.setBackend(name))) throw new Error(`mimonets: backend '${name}' failed to initialise`);
+  if (name === NATIVE_BACKEND) tuneGarbageCollector(threads);
   // The cpu backend (used directly, or as the oracle next to native) advertises tfjs-node on first use.
   const cpu = tf.engine().findBackend('cpu');
   if (cpu) silenceNodeHint(cpu);

@@ -19,7 +19,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { valuesOf as vals } from '../../backend/kernel_util.js';
+import { uninitF32, valuesOf as vals } from '../../backend/kernel_util.js';
 import { loadAddon, type NativeAddon } from '../../backend/addon.js';
 
 export const BUNDLE = 'MimoSuperposeBundle';
@@ -59,6 +59,9 @@ function walkBundle(shape: number[], a: BundleAttrs, mask: Float32Array | null, 
   }
 }
 
+/** Output storage: the addon writes every value (no zeroing needed); the JS loops accumulate into zeros. */
+const alloc = (addon: NativeAddon | null, n: number) => (addon ? uninitF32(n) : new Float32Array(n));
+
 const dims = (xShape: number[], a: { m: number; n: number; rows?: boolean }) => Int32Array.from([...xShape, a.m, a.n, a.rows ? 1 : 0]);
 
 function bundleKernel(addon: NativeAddon | null): tf.KernelFunc {
@@ -69,7 +72,7 @@ function bundleKernel(addon: NativeAddon | null): tf.KernelFunc {
     const [b, l, h, d] = x.shape;
     const K = a.rows ? a.m : a.n;
     const xv = vals(be, x), bv = vals(be, beta), mv = a.masked ? vals(be, mask) : null;
-    const out = new Float32Array((b / (a.m * a.n)) * h * K * l * d);
+    const out = alloc(addon, (b / (a.m * a.n)) * h * K * l * d);
     if (addon) addon.superposeBundle(xv, bv, mv, out, dims(x.shape, a), a.scale);
     else walkBundle(x.shape, a, mv, (o, xo, bo, coef) => {
       for (let i = 0; i < d; i++) out[o + i] += coef * bv[bo + i] * xv[xo + i];
@@ -85,7 +88,7 @@ function bundleGradKernel(addon: NativeAddon | null): tf.KernelFunc {
     const { dy, beta, mask } = inputs as Record<string, tf.TensorInfo>;
     const d = a.xShape[3];
     const gv = vals(be, dy), bv = vals(be, beta), mv = a.masked ? vals(be, mask) : null;
-    const dx = new Float32Array(tf.util.sizeFromShape(a.xShape));
+    const dx = alloc(addon, tf.util.sizeFromShape(a.xShape));
     if (addon) addon.superposeBundleGrad(gv, bv, mv, dx, dims(a.xShape, a), a.scale);
     else walkBundle(a.xShape, a, mv, (o, xo, bo, coef) => {
       for (let i = 0; i < d; i++) dx[xo + i] = coef * bv[bo + i] * gv[o + i];
@@ -119,7 +122,7 @@ function unbindKernel(addon: NativeAddon | null): tf.KernelFunc {
     const { num, den, beta } = inputs as Record<string, tf.TensorInfo>;
     const [G, h, N, l, d] = num.shape;
     const nv = vals(be, num), dv = vals(be, den), bv = vals(be, beta);
-    const out = new Float32Array(G * m * N * l * h * d);
+    const out = alloc(addon, G * m * N * l * h * d);
     if (addon) addon.superposeUnbind(nv, dv, bv, out, dims([G * m * N, l, h, d], { m, n: N }));
     else walkUnbind(num.shape, m, (o, no, bo, de) => {
       const inv = 1 / dv[de];
@@ -136,7 +139,7 @@ function unbindGradKernel(addon: NativeAddon | null): tf.KernelFunc {
     const { dy, num, den, beta } = inputs as Record<string, tf.TensorInfo>;
     const [G, h, N, l, d] = num.shape;
     const gv = vals(be, dy), nv = vals(be, num), dv = vals(be, den), bv = vals(be, beta);
-    const dnum = new Float32Array(nv.length), dden = new Float32Array(dv.length);
+    const dnum = alloc(addon, nv.length), dden = alloc(addon, dv.length);
     if (addon) addon.superposeUnbindGrad(gv, nv, dv, bv, dnum, dden, dims([G * m * N, l, h, d], { m, n: N }));
     else walkUnbind(num.shape, m, (o, no, bo, de) => {
       const inv = 1 / dv[de];
