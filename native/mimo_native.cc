@@ -1067,6 +1067,26 @@ Napi::Value PreluGrad(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// ---------------------------------------------------------------- row gather
+// gatherRows(x, ids, row, out): out[i, :] = x[ids[i], :] for rows of `row` floats (ids checked by the caller).
+Napi::Value GatherRows(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const int64_t row = info[2].As<Napi::Number>().Int64Value();
+  if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    throw Napi::TypeError::New(env, "gatherRows: ids must be an Int32Array");
+  auto ids = info[1].As<Napi::Int32Array>();
+  const int64_t n = ids.ElementLength(), nx = f32len(info[0]);
+  check_len(env, info[3], n * row, "gatherRows out");
+  const float* x = f32(info[0], "x");
+  float* out = f32(info[3], "out");
+  const int32_t* id = ids.Data();
+  for (int64_t i = 0; i < n; i++)
+    if (id[i] < 0 || (id[i] + 1) * row > nx) throw Napi::RangeError::New(env, "gatherRows: index " + std::to_string(id[i]) + " out of range");
+#pragma omp parallel for if (n * row >= kParMin) schedule(static)
+  for (int64_t i = 0; i < n; i++) std::memcpy(out + i * row, x + id[i] * row, row * sizeof(float));
+  return env.Undefined();
+}
+
 // ---------------------------------------------------------------- layer norm
 // layerNorm(x, gamma, beta, y, mean, inv, rows, d, eps): per row of x [rows, d],
 // y = gamma*(x - mean)*inv + beta with inv = 1/sqrt(var + eps) (biased var). Only y is a
@@ -1166,9 +1186,12 @@ Napi::Value SuperposeBundle(const Napi::CallbackInfo& info) {
   const float *in = f32(info[0], "in"), *beta = f32(info[1], "beta"), *mask = masked ? f32(info[2], "mask") : nullptr;
   float* out = f32(info[3], "out");
   const int64_t rows = g.G * g.H * g.K * g.L, D = g.D;
+  // Heads innermost: the J rows read for consecutive q are whole [H, D] blocks of x
+  // (l outermost would read each 512-byte block H times, a head at a time).
 #pragma omp parallel for if (rows * D >= kParMin) schedule(static)
-  for (int64_t r = 0; r < rows; r++) {
-    const int64_t l = r % g.L, k = (r / g.L) % g.K, h = (r / (g.L * g.K)) % g.H, gg = r / (g.L * g.K * g.H);
+  for (int64_t q = 0; q < rows; q++) {
+    const int64_t h = q % g.H, l = (q / g.H) % g.L, k = (q / (g.H * g.L)) % g.K, gg = q / (g.H * g.L * g.K);
+    const int64_t r = ((gg * g.H + h) * g.K + k) * g.L + l;  // bundle row [G, H, K, L]
     float* __restrict o = grad ? nullptr : out + r * D;
     if (!grad) std::fill(o, o + D, 0.f);
     for (int64_t j = 0; j < g.J; j++) {
@@ -1202,9 +1225,11 @@ Napi::Value SuperposeUnbind(const Napi::CallbackInfo& info) {
   check_len(env, info[3], g.B * g.L * g.H * D, "superposeUnbind out");
   const float *num = f32(info[0], "num"), *den = f32(info[1], "den"), *beta = f32(info[2], "beta");
   float* out = f32(info[3], "out");
+  // Heads innermost, so consecutive rows of out[b, l, :, :] are written together.
 #pragma omp parallel for if (nr * D >= kParMin) schedule(static)
-  for (int64_t r = 0; r < nr; r++) {
-    const int64_t l = r % g.L, n = (r / g.L) % g.N, h = (r / (g.L * g.N)) % g.H, gg = r / (g.L * g.N * g.H);
+  for (int64_t q = 0; q < nr; q++) {
+    const int64_t h = q % g.H, l = (q / g.H) % g.L, n = (q / (g.H * g.L)) % g.N, gg = q / (g.H * g.L * g.N);
+    const int64_t r = ((gg * g.H + h) * g.N + n) * g.L + l;  // num row [G, H, N, L]
     const float* __restrict nu = num + r * D;
     for (int64_t m = 0; m < g.M; m++) {
       const int64_t b = (gg * g.M + m) * g.N + n;
@@ -1229,9 +1254,11 @@ Napi::Value SuperposeUnbindGrad(const Napi::CallbackInfo& info) {
   check_len(env, info[5], nr * g.M, "superposeUnbindGrad dden");
   const float *dy = f32(info[0], "dy"), *num = f32(info[1], "num"), *den = f32(info[2], "den"), *beta = f32(info[3], "beta");
   float *dnum = f32(info[4], "dnum"), *dden = f32(info[5], "dden");
+  // Heads innermost, so consecutive rows of out[b, l, :, :] are written together.
 #pragma omp parallel for if (nr * D >= kParMin) schedule(static)
-  for (int64_t r = 0; r < nr; r++) {
-    const int64_t l = r % g.L, n = (r / g.L) % g.N, h = (r / (g.L * g.N)) % g.H, gg = r / (g.L * g.N * g.H);
+  for (int64_t q = 0; q < nr; q++) {
+    const int64_t h = q % g.H, l = (q / g.H) % g.L, n = (q / (g.H * g.L)) % g.N, gg = q / (g.H * g.L * g.N);
+    const int64_t r = ((gg * g.H + h) * g.N + n) * g.L + l;  // num row [G, H, N, L]
     const float* __restrict nu = num + r * D;
     float* __restrict dn = dnum + r * D;
     std::fill(dn, dn + D, 0.f);
@@ -1318,6 +1345,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("superposeBundleGrad", Napi::Function::New<guarded<SuperposeBundle<true>>>(env));
   exports.Set("superposeUnbind", Napi::Function::New<guarded<SuperposeUnbind>>(env));
   exports.Set("superposeUnbindGrad", Napi::Function::New<guarded<SuperposeUnbindGrad>>(env));
+  exports.Set("gatherRows", Napi::Function::New<guarded<GatherRows>>(env));
   exports.Set("layerNorm", Napi::Function::New<guarded<LayerNorm>>(env));
   exports.Set("layerNormGrad", Napi::Function::New<guarded<LayerNormGrad>>(env));
   exports.Set("pool2dForward", Napi::Function::New<guarded<Pool2dForward>>(env));

@@ -40,6 +40,8 @@ export interface NativeAddon {
   /** MIMOFormer unbinding (superpose_ops.ts) and its gradient. */
   superposeUnbind(num: Float32Array, den: Float32Array, beta: Float32Array, out: Float32Array, dims: Int32Array): void;
   superposeUnbindGrad(dy: Float32Array, num: Float32Array, den: Float32Array, beta: Float32Array, dnum: Float32Array, dden: Float32Array, dims: Int32Array): void;
+  /** out[i, :] = x[ids[i], :] for rows of `row` floats. */
+  gatherRows(x: Float32Array, ids: Int32Array, row: number, out: Float32Array): void;
   /** Layer norm over the rows of x [rows, d]: y, and each row's mean and 1/σ. */
   layerNorm(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, inv: Float32Array,
     rows: number, d: number, eps: number): void;

@@ -2,12 +2,13 @@
  * Row gathers for the `native` backend: GatherV2 on axis 0 (an embedding lookup) and its
  * gradient, UnsortedSegmentSum (scatter-add of rows). The cpu kernels walk every element
  * through generic index arithmetic (~50 ns each; an embedding lookup of 16k tokens took
- * 25-60 ms); here whole rows are copied. Float32 data with int32 indices in range only;
+ * 25-60 ms); here whole rows are copied (the gather in the addon, on all threads). Float32 data with int32 indices in range only;
  * anything else (other axes, batch dims, bad indices) goes to the cpu kernel, which also
  * raises tfjs's own errors.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import type { NativeAddon } from './addon.js';
 import { f32Values, withFallback } from './elementwise_kernels.js';
 import { uninitF32 } from './kernel_util.js';
 
@@ -19,7 +20,7 @@ function int32Values(backend: MathBackendCPU, t: tf.TensorInfo | undefined): Int
 
 const inRange = (ids: Int32Array, n: number) => ids.every((i) => i >= 0 && i < n);
 
-function gather(): tf.KernelConfig {
+function gather(addon: NativeAddon): tf.KernelConfig {
   return withFallback(tf.GatherV2, ({ inputs, backend, attrs }) => {
     const cpu = backend as MathBackendCPU;
     const { x, indices } = inputs as Record<string, tf.TensorInfo>;
@@ -29,7 +30,7 @@ function gather(): tf.KernelConfig {
     if (tf.util.parseAxisParam(a.axis, x.shape)[0] !== 0 || !inRange(ids, x.shape[0])) return null;
     const row = tf.util.sizeFromShape(x.shape.slice(1));
     const out = uninitF32(ids.length * row); // [...indices.shape, ...x.shape[1:]]
-    for (let i = 0; i < ids.length; i++) out.set(xv.subarray(ids[i] * row, (ids[i] + 1) * row), i * row);
+    if (out.length > 0) addon.gatherRows(xv, ids, row, out);
     return cpu.makeTensorInfo([...indices.shape, ...x.shape.slice(1)], 'float32', out);
   });
 }
@@ -52,6 +53,6 @@ function unsortedSegmentSum(): tf.KernelConfig {
 }
 
 /** Native configs for GatherV2 (axis 0) and UnsortedSegmentSum (1-D ids). */
-export function makeGatherKernels(): tf.KernelConfig[] {
-  return [gather(), unsortedSegmentSum()];
+export function makeGatherKernels(addon: NativeAddon): tf.KernelConfig[] {
+  return [gather(addon), unsortedSegmentSum()];
 }

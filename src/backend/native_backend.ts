@@ -75,7 +75,7 @@ let registered = false;
 export function registerNativeBackend(addon: NativeAddon, priority = 3): string[] {
   const overrides = [...makeConvKernels(addon), ...makeMatmulKernels(addon),
     ...makeElementwiseKernels(addon), ...makeReduceKernels(addon), ...makePoolKernels(addon),
-    ...makeActivationGradKernels(addon), ...makeGatherKernels()];
+    ...makeActivationGradKernels(addon), ...makeGatherKernels(addon)];
   if (!registered) {
     tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(), priority);
     const overridden = new Set(overrides.map((k) => k.kernelName));
