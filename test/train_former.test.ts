@@ -74,3 +74,27 @@ test('mimo results former writes the LRA table: accuracy as recorded, deltas vs 
   assert.match(j.models[1].command, /^npx mimo train former --task listops-mini --scheme att --grid 2 .* --steps 16 .*--mimo-warmup 8 .*--scale 0.02 --seed 9 --out .*att.ckpt --resume$/);
   assert.equal(j.anchors.performer_lra.listops, 18);
 });
+
+test('two-class tasks train (Pathfinder: the labels are one-hot over the task\'s 2 classes, not the default 10)', { timeout: 120000 }, async () => {
+  await initBackend();
+  const dir = fresh();
+  const pf = loadFormerTask('pathfinder', '/nonexistent', { seed: 3, scale: 0.004 }); // 80 / 10 / 10 images
+  assert.equal(pf.train.numClasses, 2);
+  const r = await trainFormer({
+    model: { scheme: 'att', grid: 2, d: 16, hid: 16, heads: 1, dh: 16, layers: 1, features: 8 },
+    train: { task: 'pathfinder', steps: 4, batch: 8, lr: 1e-3, warmup: 1, evalEvery: 2, evalBatches: 1, seed: 3, scale: 0.004 },
+    out: join(dir, 'pf.ckpt'), dataDir: '/nonexistent', data: pf,
+  });
+  assert.equal(r.model.classes, 2);
+  assert.ok(r.test && r.test.accuracy >= 0 && r.test.accuracy <= 1);
+});
+
+test('splits smaller than one batch are rejected with the fix', async () => {
+  await initBackend();
+  const pf = loadFormerTask('pathfinder', '/nonexistent', { seed: 3, scale: 0.002 }); // test split: 5 images
+  await assert.rejects(trainFormer({
+    model: { scheme: 'att', grid: 2, d: 16, hid: 16, heads: 1, dh: 16, layers: 1, features: 8 },
+    train: { task: 'pathfinder', steps: 4, batch: 8, lr: 1e-3, warmup: 1, evalEvery: 2, evalBatches: 1, seed: 3, scale: 0.002 },
+    out: join(fresh(), 'x.ckpt'), dataDir: '/nonexistent', data: pf,
+  }), /dev split of 5 sequences is smaller than one batch of 8; use a smaller --batch or a larger --scale/);
+});

@@ -27,6 +27,14 @@ for (const kind of ['cos', 'linear'] as const) {
   });
 }
 
+test('oneCycle with a warm-up of one step (a phase of length 0) stays finite and peaks at step 0', () => {
+  for (let s = 0; s < 4; s++) {
+    const r = oneCycle({ maxLr: 1e-3, totalSteps: 4, pctStart: 0.25, anneal: 'linear' }, s);
+    assert.ok(Number.isFinite(r.lr) && Number.isFinite(r.momentum), `step ${s}: ${JSON.stringify(r)}`);
+  }
+  assert.equal(oneCycle({ maxLr: 1e-3, totalSteps: 4, pctStart: 0.25, anneal: 'linear' }, 0).lr, 1e-3);
+});
+
 test('SGD with one-cycle momentum, weight-decay groups and clip_grad_norm_ follows torch', async () => {
   await initBackend({});
   const f = fx.sgd;

@@ -80,7 +80,7 @@ export function evaluateFormer(m: MimoFormer, s: SequenceSet, batch: number, bat
     tokens.dispose();
     for (let i = 0; i < batch; i++) if (pred[i] === labels[i]) correct++;
   }
-  return { accuracy: limit ? correct / limit : 0, sequences: limit, sequences_per_s: limit / secs };
+  return { accuracy: limit ? correct / limit : 0, sequences: limit, sequences_per_s: secs > 0 ? limit / secs : 0 };
 }
 
 export interface TrainFormerOptions {
@@ -148,7 +148,9 @@ export async function trainFormer(o: TrainFormerOptions): Promise<FormerMeta & {
   }
   const names = Object.keys(m.params);
   const perPass = Math.floor(data.train.count / t.batch);
-  if (perPass === 0) throw new Error(`training split of ${data.train.count} sequences is smaller than one batch of ${t.batch}`);
+  for (const [name, split] of [['training', data.train], ['dev', data.dev], ['test', data.test]] as const) {
+    if (split.count < t.batch) throw new Error(`${name} split of ${split.count} sequences is smaller than one batch of ${t.batch}; use a smaller --batch or a larger --scale`);
+  }
   const save = () => {
     const tensors: Record<string, CheckpointTensor> = m.tensors();
     const st = opt.state();
@@ -179,7 +181,7 @@ export async function trainFormer(o: TrainFormerOptions): Promise<FormerMeta & {
       const { tokens, labels } = batchOf(data.train, order!.subarray(k * t.batch, (k + 1) * t.batch));
       const sched = oneCycle({ maxLr: t.lr, totalSteps: t.steps, pctStart: t.warmup / t.steps, anneal: 'linear' }, s);
       const r = tf.tidy(() => {
-        const y = tf.oneHot(tf.tensor1d(labels, 'int32'), c.classes);
+        const y = tf.oneHot(tf.tensor1d(labels, 'int32'), m.config.classes); // the task's classes, not the config default
         let pred: tf.Tensor | null = null;
         const { value, grads } = tf.valueAndGrads((...ps: tf.Tensor[]) => {
           void ps;

@@ -50,7 +50,8 @@ export function oneCycle(c: OneCycleConfig, step: number): { lr: number; momentu
   for (let i = 0; i < phases.length; i++) {
     const p = phases[i];
     if (step <= p.end || i === phases.length - 1) {
-      const pct = (step - start) / (p.end - start);
+      // A phase of length 0 (e.g. pctStart·totalSteps = 1) is already at its end value.
+      const pct = p.end > start ? (step - start) / (p.end - start) : 1;
       return { lr: anneal(p.lr[0], p.lr[1], pct), momentum: anneal(p.m[0], p.m[1], pct) };
     }
     start = p.end;
