@@ -1212,6 +1212,47 @@ Napi::Value SuperposeBundle(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// arrangeGrid(x, mask|null, out, dims = [B, L, D, M, N, rows]) lays out the J sequences of
+// each bundle side by side, for a projection that binds and bundles in one product:
+// out[k, g*L + l, :] = [c_0 x[b_0, l, :], c_0, ..., c_{J-1} x[b_{J-1}, l, :], c_{J-1}],
+// b_j = (g*M + m)*N + n with (m, n) = rows ? (k, j) : (j, k), c_j = mask[b_j, l] (1 unmasked).
+// arrangeGridGrad(dy, mask|null, dx, dims): dx[b_j, l, :] = c_j * dy[k, g*L + l, j*(D+1) : j*(D+1) + D].
+template <bool grad>
+Napi::Value ArrangeGrid(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto d = ints(info[3], 6, "arrangeGrid dims");
+  const int64_t B = d[0], L = d[1], D = d[2], M = d[3], N = d[4];
+  const bool rows = d[5] != 0;
+  if (M < 1 || N < 1 || B % (M * N) != 0) throw Napi::RangeError::New(env, "arrangeGrid: batch is not a multiple of M*N");
+  const int64_t G = B / (M * N), K = rows ? M : N, J = rows ? N : M, W = J * (D + 1);
+  const bool masked = !info[1].IsNull() && !info[1].IsUndefined();
+  check_len(env, info[0], grad ? K * G * L * W : B * L * D, grad ? "arrangeGridGrad dy" : "arrangeGrid x");
+  if (masked) check_len(env, info[1], B * L, "arrangeGrid mask");
+  check_len(env, info[2], grad ? B * L * D : K * G * L * W, grad ? "arrangeGridGrad dx" : "arrangeGrid out");
+  const float *in = f32(info[0], "in"), *mask = masked ? f32(info[1], "mask") : nullptr;
+  float* out = f32(info[2], "out");
+  const int64_t R = K * G * L;
+#pragma omp parallel for if (R * W >= kParMin) schedule(static)
+  for (int64_t r = 0; r < R; r++) {
+    const int64_t l = r % L, g = (r / L) % G, k = r / (L * G);
+    for (int64_t j = 0; j < J; j++) {
+      const int64_t m = rows ? k : j, n = rows ? j : k, b = (g * M + m) * N + n;
+      const float c = mask ? mask[b * L + l] : 1.f;
+      if (grad) {
+        const float* __restrict dy = in + r * W + j * (D + 1);
+        float* __restrict dx = out + (b * L + l) * D;
+        for (int64_t i = 0; i < D; i++) dx[i] = c * dy[i];
+      } else {
+        const float* __restrict x = in + (b * L + l) * D;
+        float* __restrict o = out + r * W + j * (D + 1);
+        for (int64_t i = 0; i < D; i++) o[i] = c * x[i];
+        o[D] = c;
+      }
+    }
+  }
+  return env.Undefined();
+}
+
 // superposeUnbind(num, den, beta, out, dims): num [G,H,N,L,D], den [G,H,N,L,M],
 // out[b,l,h,:] = beta_mn * num[g,h,n,l,:] / den[g,h,n,l,m]. dims as above (rows unused).
 // superposeUnbindGrad(dy, num, den, beta, dnum, dden, dims).
@@ -1343,6 +1384,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("preluGrad", Napi::Function::New<guarded<PreluGrad>>(env));
   exports.Set("superposeBundle", Napi::Function::New<guarded<SuperposeBundle<false>>>(env));
   exports.Set("superposeBundleGrad", Napi::Function::New<guarded<SuperposeBundle<true>>>(env));
+  exports.Set("arrangeGrid", Napi::Function::New<guarded<ArrangeGrid<false>>>(env));
+  exports.Set("arrangeGridGrad", Napi::Function::New<guarded<ArrangeGrid<true>>>(env));
   exports.Set("superposeUnbind", Napi::Function::New<guarded<SuperposeUnbind>>(env));
   exports.Set("superposeUnbindGrad", Napi::Function::New<guarded<SuperposeUnbindGrad>>(env));
   exports.Set("gatherRows", Napi::Function::New<guarded<GatherRows>>(env));

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/index.js';
 import { favorAttention, orthogonalRandomFeatures } from '../src/models/mimoformer/favor.js';
-import { mimoAttention, mimoAttentionBundled, superposedAttention } from '../src/models/mimoformer/mimo_attention.js';
-import { bundleGrid, unbindGrid } from '../src/models/mimoformer/superpose_ops.js';
+import { bundledProjections, mimoAttention, mimoAttentionBundled, superposedAttention, type Linear } from '../src/models/mimoformer/mimo_attention.js';
+import { arrangeGrid, bundleGrid, unbindGrid } from '../src/models/mimoformer/superpose_ops.js';
 import { randomBipolarKeys } from '../src/vsa/index.js';
 import { assertClose, rand, skipWithoutNative } from './helpers/oracle.js';
 
@@ -60,6 +60,66 @@ test('superposed attention (single-pass kernels) equals the op-by-op schemes, na
   for (let i = 0; i < 3; i++) step();
   assert.equal(tf.memory().numTensors, before, 'tensor count must stay flat');
   tf.dispose([q, keys, mask]);
+});
+
+// Binding inside the projection: bundledProjections(a) equals bundleGrid of the per-sequence
+// projections a W + b, for q (columns, unmasked), k (rows, masked, scaled) and v, at M=N=2, 4
+// and at a 2x2 corner of 4x4 keys (the warm-up curriculum); gradients of a, W and b too.
+function checkBundledProjections(backendName: string): void {
+  const d = 6, hd = H * D;
+  const a = tf.tensor3d(rand(B * L * d, 11), [B, L, d]);
+  const mask = tf.tensor2d(Array.from({ length: B * L }, (_, i) => (Math.floor(i / L) === 5 ? 0 : i % L < L - (Math.floor(i / L) % 3) ? 1 : 0)), [B, L]);
+  const lin = (seed: number): Linear => ({ w: tf.tensor2d(rand(d * hd, seed), [d, hd]), b: tf.tensor1d(rand(hd, seed + 1)) });
+  const [q, k, v] = [lin(20), lin(22), lin(24)];
+  const keys = randomBipolarKeys(16, D, 5).reshape([4, 4, D]) as tf.Tensor3D;
+  for (const [M, beta] of [[2, keys.slice([0, 0, 0], [2, 2, D]) as tf.Tensor3D], [4, keys], [2, keys]] as [number, tf.Tensor3D][]) {
+    const g = { m: M, n: M }, s = Math.sqrt(Math.sqrt(D) * M * M);
+    const bt = beta.slice([0, 0, 0], [M, M, D]) as tf.Tensor3D;
+    const proj = (x: tf.Tensor, p: Linear) => x.reshape([B * L, d]).matMul(p.w).add(p.b).reshape([B, L, H, D]) as tf.Tensor4D;
+    const ref = (x: tf.Tensor, ps: Linear[]) => [bundleGrid(proj(x, ps[0]), bt, null, false, 1 / s), bundleGrid(proj(x, ps[1]), bt, mask, true, 1 / s), bundleGrid(proj(x, ps[2]), bt, mask, true, 1)];
+    const got = (x: tf.Tensor, ps: Linear[]) => { const r = bundledProjections(x as tf.Tensor3D, mask, ps[0], ps[1], ps[2], beta, g, H); return [r.qb, r.kb, r.vb]; };
+    const what = `${backendName} M=N=${M} keys [${beta.shape}]`;
+    const want = ref(a, [q, k, v]), have = got(a, [q, k, v]);
+    ['q', 'k', 'v'].forEach((n, i) => {
+      assert.deepEqual(have[i].shape, want[i].shape, `${what}: ${n} bundle shape`);
+      assertClose(have[i].dataSync(), want[i].dataSync(), 1e-5, `${what}: ${n} bundles`);
+    });
+    const w = want.map((t, i) => tf.tensor(rand(t.size, 30 + i), t.shape));
+    const loss = (f: typeof ref) => (x: tf.Tensor, ...ws: tf.Tensor[]) => {
+      const ps = [0, 1, 2].map((i) => ({ w: ws[2 * i] as tf.Tensor2D, b: ws[2 * i + 1] as tf.Tensor1D }));
+      return f(x, ps).map((t, i) => t.mul(w[i]).sum()).reduce((u, z) => u.add(z)) as tf.Scalar;
+    };
+    const args = [a, q.w, q.b, k.w, k.b, v.w, v.b];
+    const gw = tf.grads(loss(ref))(args), gh = tf.grads(loss(got))(args);
+    ['a', 'Wq', 'bq', 'Wk', 'bk', 'Wv', 'bv'].forEach((n, i) => assertClose(gh[i].dataSync(), gw[i].dataSync(), 1e-4, `${what}: d${n}`));
+    tf.dispose([...want, ...have, ...w, ...gw, ...gh, bt]);
+  }
+  // att.+MLP's skip connection S_n = Σ_m γ_mn ⊙ X_mn as a column bundle of x viewed as one head.
+  const gk = randomBipolarKeys(4, d, 8).reshape([2, 2, d]) as tf.Tensor3D;
+  const skip = bundleGrid(a.reshape([B, L, 1, d]) as tf.Tensor4D, gk, null, false, 1).reshape([B / 2, L, d]);
+  const skipRef = a.reshape([B / 4, 2, 2, L, d]).mul(gk.reshape([1, 2, 2, 1, d])).sum(1).reshape([B / 2, L, d]);
+  assertClose(skip.dataSync(), skipRef.dataSync(), 1e-6, `${backendName}: skip bundle`);
+  tf.dispose([gk, skip, skipRef]);
+  assert.throws(() => arrangeGrid(tf.zeros([6, 2, 3]) as tf.Tensor3D, null, 2, 2, true), /arrangeGrid: batch 6 is not a multiple of M·N = 4/);
+  tf.dispose([a, mask, keys, q.w, q.b, k.w, k.b, v.w, v.b]);
+}
+
+test('bundled projections equal projecting then bundling, cpu JS loops', async () => {
+  await initBackend({ backend: 'cpu' });
+  checkBundledProjections('cpu');
+});
+
+test('bundled projections equal projecting then bundling, native C++, no leaks', { skip: skipWithoutNative }, async () => {
+  await initBackend({ backend: 'native' });
+  checkBundledProjections('native');
+  const a = tf.tensor3d(rand(B * L * 6, 3), [B, L, 6]);
+  const mask = tf.ones([B, L]) as tf.Tensor2D;
+  const step = () => tf.tidy(() => { tf.grad((x: tf.Tensor) => arrangeGrid(x as tf.Tensor3D, mask, 2, 2, true).square().sum())(a).dataSync(); });
+  step();
+  const before = tf.memory().numTensors;
+  for (let i = 0; i < 3; i++) step();
+  assert.equal(tf.memory().numTensors, before, 'tensor count must stay flat');
+  tf.dispose([a, mask]);
 });
 
 test('bundle and unbind refuse shapes that do not fit, naming them', async () => {

@@ -37,6 +37,9 @@ export interface NativeAddon {
    */
   superposeBundle(x: Float32Array, beta: Float32Array, mask: Float32Array | null, out: Float32Array, dims: Int32Array, scale: number): void;
   superposeBundleGrad(dy: Float32Array, beta: Float32Array, mask: Float32Array | null, dx: Float32Array, dims: Int32Array, scale: number): void;
+  /** MIMOFormer bundle layout for a binding projection (superpose_ops.ts); dims = [B, L, D, M, N, rows]. */
+  arrangeGrid(x: Float32Array, mask: Float32Array | null, out: Float32Array, dims: Int32Array): void;
+  arrangeGridGrad(dy: Float32Array, mask: Float32Array | null, dx: Float32Array, dims: Int32Array): void;
   /** MIMOFormer unbinding (superpose_ops.ts) and its gradient. */
   superposeUnbind(num: Float32Array, den: Float32Array, beta: Float32Array, out: Float32Array, dims: Int32Array): void;
   superposeUnbindGrad(dy: Float32Array, num: Float32Array, den: Float32Array, beta: Float32Array, dnum: Float32Array, dden: Float32Array, dims: Int32Array): void;

@@ -74,7 +74,7 @@ function castToFloat32(): tf.KernelConfig {
     if ((attrs as unknown as tf.CastAttrs).dtype !== 'float32' || (x.dtype !== 'bool' && x.dtype !== 'int32')) return null;
     const v = cpu.data.get(x.dataId).values;
     if (!(v instanceof Uint8Array || v instanceof Int32Array)) return null;
-    return cpu.makeTensorInfo(x.shape, 'float32', Float32Array.from(v));
+    return cpu.makeTensorInfo(x.shape, 'float32', new Float32Array(v)); // the typed-array constructor converts in native code (from() iterates)
   });
 }
 

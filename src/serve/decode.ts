@@ -231,6 +231,8 @@ function decodePng(bytes: Buffer, where: string): DecodedImage {
     if (type === 'IEND') break;
     pos += 12 + length;
   }
+  // pngjs does not reliably reject a PNG without pixel data (seen: an occasional "decoded" image).
+  if (idat.length === 0) throw corrupt(where, 'PNG', 'it has no IDAT chunk, so no pixel data');
   if (bytes[28] === 1) guardInterlacedInflate(Buffer.concat(idat), bytes, width, height, where);
   let png: { width: number; height: number; data: Uint8Array };
   try {

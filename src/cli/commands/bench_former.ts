@@ -7,6 +7,7 @@ import { median } from '../../bench/timing.js';
 import { profileKernels, type Profile } from '../../bench/profile.js';
 import { Progress } from '../progress.js';
 import { BACKEND_OPTS, table, type Command } from '../command.js';
+import { UsageError } from '../args.js';
 
 export const benchFormer: Command = {
   path: ['bench', 'former'],
@@ -21,7 +22,8 @@ export const benchFormer: Command = {
     dh: { type: 'number', default: 32, help: 'head width' },
     layers: { type: 'number', default: 1, help: 'encoder layers' },
     features: { type: 'number', default: 128, help: 'random features R' },
-    reps: { type: 'number', default: 5, help: 'timed repetitions (median)' },
+    reps: { type: 'number', default: 5, help: 'timed rounds over the schemes (median)' },
+    block: { type: 'number', default: 4, help: 'forward passes timed per scheme and round (after one untimed pass)' },
     profile: { type: 'boolean', help: 'also split one forward pass of each scheme by kernel' },
   },
   async run(args) {
@@ -30,6 +32,9 @@ export const benchFormer: Command = {
       features: args.features as number, vocab: 20, maxLen: args.length as number, classes: 10, dropout: 0 };
     const cases: [Scheme, number][] = [['performer', 1], ['att', 2], ['att', 4], ['attmlp', 2], ['attmlp', 4]];
     const L = args.length as number, B = args.batch as number, reps = args.reps as number;
+    for (const k of ['reps', 'block'] as const) {
+      if (!(Number.isInteger(args[k]) && (args[k] as number) >= 1)) throw new UsageError(`--${k} must be a whole number >= 1, got ${String(args[k])}`);
+    }
     const bar = new Progress(reps, 'bench former', { json: Boolean(args.json) });
     const tokens = tf.tidy(() => tf.randomUniform([B, L], 1, 20, 'int32', 3) as tf.Tensor2D);
     const results: { scheme: Scheme; grid: number; sequences_per_s: number; flops_per_sequence: number }[] = [];
@@ -39,14 +44,18 @@ export const benchFormer: Command = {
       for (const [scheme, grid] of cases) models.push(new MimoFormer(resolveFormerConfig({ ...base, scheme, grid }), 1));
       const runs = models.map((m) => () => tf.tidy(() => { m.forward(tokens, false).dataSync(); }));
       // Warm every model up (JIT, kernel caches), then time the schemes round-robin, so drift
-      // in the machine's speed during the run touches them all alike.
+      // in the machine's speed during the run touches them all alike. Each turn is a block of
+      // forward passes after one untimed pass: sequences/s is a scheme's steady throughput, not
+      // that of one pass right after another scheme has swept the caches.
       for (const run of runs) { run(); run(); }
       const times: number[][] = runs.map(() => []);
+      const block = args.block as number;
       for (let r = 0; r < reps; r++) {
         runs.forEach((run, i) => {
-          const t = performance.now();
           run();
-          times[i].push((performance.now() - t) / 1000);
+          const t = performance.now();
+          for (let k = 0; k < block; k++) run();
+          times[i].push((performance.now() - t) / 1000 / block);
         });
         bar.tick();
       }

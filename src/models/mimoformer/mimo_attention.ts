@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { linearMemory, reluFeatures } from './favor.js';
-import { bundleGrid, unbindGrid } from './superpose_ops.js';
+import { arrangeGrid, bundleGrid, unbindGrid } from './superpose_ops.js';
 
 export interface Grid {
   m: number;
@@ -111,17 +111,84 @@ export function mimoAttentionBundled(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tenso
  */
 export function superposedAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor2D, beta: tf.Tensor3D, p: tf.Tensor2D, grid: Grid,
   scheme: 'att' | 'attmlp'): tf.Tensor4D {
-  const [b, l, h, dh] = q.shape;
+  const dh = q.shape[3];
+  const { m: M, n: N } = grid;
+  groupsOf(q.shape[0], grid);
+  checkKeys(beta, grid, dh);
+  return tf.tidy(() => {
+    const s = Math.sqrt(Math.sqrt(dh) * M * N);
+    const bt = cornerKeys(beta, grid, dh);
+    const bundles = { qb: bundleGrid(q, bt, null, false, 1 / s), kb: bundleGrid(k, bt, mask, true, 1 / s), vb: bundleGrid(v, bt, mask, true, 1) };
+    return attendBundles(bundles, bt, p, scheme);
+  });
+}
+
+/** The first M×N keys [M, N, Dh] (the warm-up curriculum uses a corner of the full grid). */
+export function cornerKeys(beta: tf.Tensor3D, grid: Grid, dh: number): tf.Tensor3D {
+  return beta.shape[0] === grid.m && beta.shape[1] === grid.n ? beta : beta.slice([0, 0, 0], [grid.m, grid.n, dh]);
+}
+
+/** Query bundles [G, H, N, L, Dh] (columns), key and value bundles [G, H, M, L, Dh] (rows). */
+export interface GridBundles {
+  qb: tf.Tensor5D;
+  kb: tf.Tensor5D;
+  vb: tf.Tensor5D;
+}
+
+/** A linear layer's weight [in, out] and bias [out]. */
+export interface Linear {
+  w: tf.Tensor2D;
+  b: tf.Tensor1D;
+}
+
+/**
+ * The bundles of superposedAttention straight from the layer-norm output a [B, L, d],
+ * without the per-sequence projections: binding is linear, so
+ *   Σ_j β_j ⊙ (a_j W + b) = [a_0, 1, …, a_{J−1}, 1] · [[W; b] ⊙ β̂_0; …; [W; b] ⊙ β̂_{J−1}]
+ * (β̂ = β repeated over the heads; masked sequences contribute 0 rows and 0 ones). One
+ * product per bundle side computes what the projections and the bundle kernel did, and
+ * writes J times less: the per-sequence q, k, v are never formed. Equal to bundleGrid of
+ * the projections (tests).
+ */
+export function bundledProjections(a: tf.Tensor3D, mask: tf.Tensor2D, q: Linear, k: Linear, v: Linear, beta: tf.Tensor3D, grid: Grid, heads: number): GridBundles {
+  const [b, l, d] = a.shape;
+  const hd = q.w.shape[1], dh = hd / heads;
   const { m: M, n: N } = grid;
   const g = groupsOf(b, grid);
   checkKeys(beta, grid, dh);
   return tf.tidy(() => {
     const s = Math.sqrt(Math.sqrt(dh) * M * N);
-    const bt = beta.shape[0] === M && beta.shape[1] === N ? beta : beta.slice([0, 0, 0], [M, N, dh]); // [M, N, Dh]
+    const bh = cornerKeys(beta, grid, dh).tile([1, 1, heads]); // [M, N, H·Dh]: β̂_mn on every head
+    // Stacked bound weights per bundle k: block j is [W; b] ⊙ β̂ of the j-th cell of the bundle.
+    const stack = (p: Linear, scale: number, rows: boolean) => {
+      const wb = tf.concat([p.w, p.b.reshape([1, hd])], 0).reshape([1, 1, d + 1, hd]).mul(bh.reshape([M, N, 1, hd])).mul(scale); // [M, N, d + 1, H·Dh]
+      const [K, J] = rows ? [M, N] : [N, M];
+      return (rows ? wb : wb.transpose([1, 0, 2, 3])).reshape([K, J * (d + 1), hd]); // [K, J·(d + 1), H·Dh]
+    };
+    const qb = tf.matMul(arrangeGrid(a, null, M, N, false), stack(q, 1 / s, false)) // [N, G·L, M·(d + 1)] x [N, M·(d + 1), H·Dh]
+      .reshape([N, g, l, heads, dh]).transpose([1, 3, 0, 2, 4]) as tf.Tensor5D; // [G, H, N, L, Dh]
+    // k and v share the arranged rows; two products, not one split in two (a split's halves are
+    // views of one buffer, which the backend then cannot reuse).
+    const akv = arrangeGrid(a, mask, M, N, true); // [M, G·L, N·(d + 1)]
+    const rowBundles = (p: Linear, scale: number) => tf.matMul(akv, stack(p, scale, true)) // [M, G·L, H·Dh]
+      .reshape([M, g, l, heads, dh]).transpose([1, 3, 0, 2, 4]) as tf.Tensor5D; // [G, H, M, L, Dh]
+    return { qb, kb: rowBundles(k, 1 / s), vb: rowBundles(v, 1) };
+  });
+}
+
+/**
+ * Attention on the bundles (superposedAttention after binding): 'att' unbinds with the
+ * keys bt [M, N, Dh] into [B, L, H, Dh]; 'attmlp' returns one output per column bundle,
+ * [G·N, L, H, Dh].
+ */
+export function attendBundles(bundles: GridBundles, bt: tf.Tensor3D, p: tf.Tensor2D, scheme: 'att' | 'attmlp'): tf.Tensor4D {
+  const { qb, kb, vb } = bundles;
+  const [g, h, N, l, dh] = qb.shape;
+  const M = kb.shape[2];
+  return tf.tidy(() => {
     const r = p.shape[0];
-    const phiQ = reluFeatures(bundleGrid(q, bt, null, false, 1 / s), p); // [G, H, N, L, R]: column bundles
-    const phiK = reluFeatures(bundleGrid(k, bt, mask, true, 1 / s), p); // [G, H, M, L, R]: row bundles
-    const vb = bundleGrid(v, bt, mask, true, 1); // [G, H, M, L, Dh]
+    const phiQ = reluFeatures(qb, p); // [G, H, N, L, R]: column bundles
+    const phiK = reluFeatures(kb, p); // [G, H, M, L, R]: row bundles
     const { memory, norm } = linearMemory(phiK, vb); // [G, H, M, R, Dh], [G, H, M, R]
     const pq = phiQ.reshape([g * h, N * l, r]); // [G·H, N·L, R]
     const shared = (M === 1 ? memory : memory.sum(2)).reshape([g * h, r, dh]); // [G·H, R, Dh]: summed over all key bundles

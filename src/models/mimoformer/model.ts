@@ -10,7 +10,8 @@ import { layerNorm } from '../../ops/layer_norm.js';
 import { randomBipolarKeys } from '../../vsa/index.js';
 import { positions, resolveFormerConfig, type MimoFormerConfig } from './config.js';
 import { orthogonalRandomFeatures } from './favor.js';
-import { groupsOf, superposedAttention } from './mimo_attention.js';
+import { bundleGrid } from './superpose_ops.js';
+import { attendBundles, bundledProjections, cornerKeys, groupsOf, superposedAttention, type GridBundles, type Linear } from './mimo_attention.js';
 
 type P = Record<string, tf.Variable>;
 
@@ -69,6 +70,10 @@ export class MimoFormer {
     return tf.fused.matMul({ a: flat, b: w, bias: this.params[`${name}.bias`], activation }).reshape([...lead, w.shape[1]]); // [..., out]
   }
 
+  private linear(name: string): Linear {
+    return { w: this.params[`${name}.weight`] as tf.Tensor2D, b: this.params[`${name}.bias`] as tf.Tensor1D };
+  }
+
   private ln(x: tf.Tensor, name: string): tf.Tensor {
     return layerNorm(x, this.params[`${name}.gamma`], this.params[`${name}.beta`], 1e-5);
   }
@@ -92,23 +97,26 @@ export class MimoFormer {
     const merge = (t: tf.Tensor) => t.reshape([t.shape[0], l, c.heads * c.dh]); // [B', L, H·Dh]
     for (let i = 0; i < c.layers; i++) {
       const pre = `layers.${i}`, buf = this.buffers[i];
-      const a = this.ln(x, `${pre}.ln1`);
-      const q = heads(this.lin(a, `${pre}.q`)), k = heads(this.lin(a, `${pre}.k`)), v = heads(this.lin(a, `${pre}.v`));
+      const a = this.ln(x, `${pre}.ln1`) as tf.Tensor3D;
       const g = { m: grid, n: grid };
+      // MIMO schemes bind and bundle inside the q/k/v products (the per-sequence q, k, v are never formed).
+      const bundles = (): GridBundles => bundledProjections(a, mask, this.linear(`${pre}.q`), this.linear(`${pre}.k`), this.linear(`${pre}.v`), buf.beta, g, c.heads);
       if (c.scheme === 'attmlp') {
         const gb = b / (grid * grid);
-        const att = merge(superposedAttention(q, k, v, mask, buf.beta, buf.features, g, 'attmlp')); // [G·N, L, H·Dh]
+        const att = merge(attendBundles(bundles(), cornerKeys(buf.beta, g, c.dh), buf.features, 'attmlp')); // [G·N, L, H·Dh]
         // Skip connection bundled over rows with the second key set γ: S_n = Σ_m γ_mn ⊙ X_mn.
-        const gam = buf.gamma!.slice([0, 0, 0], [grid, grid, c.d]).reshape([1, grid, grid, 1, c.d]); // [1, M, N, 1, d]
-        const s = x.reshape([gb, grid, grid, l, c.d]).mul(gam).sum(1).reshape([gb * grid, l, c.d]); // [G·N, L, d]
+        const gk = cornerKeys(buf.gamma!, g, c.d); // [M, N, d]
+        const gam = gk.reshape([1, grid, grid, 1, c.d]); // [1, M, N, 1, d]
+        // One pass: the column bundles of x as [B, L, 1 head, d] -> [G, 1, N, L, d], the layout of [G·N, L, d].
+        const s = bundleGrid(x.reshape([b, l, 1, c.d]) as tf.Tensor4D, gk, null, false, 1).reshape([gb * grid, l, c.d]); // [G·N, L, d]
         let y = drop(this.lin(att, `${pre}.ff`)).add(s);
         y = y.add(drop(this.lin(drop(this.lin(this.ln(y, `${pre}.ln2`), `${pre}.mlp1`, 'relu')), `${pre}.mlp2`)));
         // Retrieve: X'_mn = γ_mn ⊙ Y_n.
         x = y.reshape([gb, 1, grid, l, c.d]).mul(gam).reshape([b, l, c.d]);
       } else {
         // The Performer is the same computation at M = N = 1 with all-ones keys.
-        const att = c.scheme === 'att' ? superposedAttention(q, k, v, mask, buf.beta, buf.features, g, 'att')
-          : superposedAttention(q, k, v, mask, this.onesKey(), buf.features, { m: 1, n: 1 }, 'att');
+        const att = c.scheme === 'att' ? attendBundles(bundles(), cornerKeys(buf.beta, g, c.dh), buf.features, 'att')
+          : superposedAttention(heads(this.lin(a, `${pre}.q`)), heads(this.lin(a, `${pre}.k`)), heads(this.lin(a, `${pre}.v`)), mask, this.onesKey(), buf.features, { m: 1, n: 1 }, 'att');
         x = x.add(drop(this.lin(merge(att), `${pre}.ff`)));
         x = x.add(drop(this.lin(drop(this.lin(this.ln(x, `${pre}.ln2`), `${pre}.mlp1`, 'relu')), `${pre}.mlp2`)));
       }

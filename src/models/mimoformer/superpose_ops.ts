@@ -16,6 +16,10 @@
  *   bundle, columns (K = N):  out[g, h, n, l, :] = scale · Σ_m β_mn ⊙ x[b, l, h, :] · mask[b, l]
  *   bundle, rows    (K = M):  out[g, h, m, l, :] = scale · Σ_n β_mn ⊙ x[b, l, h, :] · mask[b, l]
  *   unbind:                   out[b, l, h, :] = β_mn ⊙ num[g, h, n, l, :] / den[g, h, n, l, m]
+ *   arrange:                  out[k, g·L + l, :] = [c_0 x[b_0, l, :], c_0, …, c_{J−1} x[b_{J−1}, l, :], c_{J−1}]
+ *                             (the J sequences of bundle k side by side, c_j = mask[b_j, l] or 1),
+ *                             so that one product with stacked bound weights binds and bundles
+ *                             a projection (see mimo_attention.ts, bundledProjections).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
@@ -26,6 +30,8 @@ export const BUNDLE = 'MimoSuperposeBundle';
 export const BUNDLE_GRAD = 'MimoSuperposeBundleGrad';
 export const UNBIND = 'MimoSuperposeUnbind';
 export const UNBIND_GRAD = 'MimoSuperposeUnbindGrad';
+export const ARRANGE = 'MimoArrangeGrid';
+export const ARRANGE_GRAD = 'MimoArrangeGridGrad';
 
 interface BundleAttrs {
   m: number;
@@ -155,6 +161,66 @@ function unbindGradKernel(addon: NativeAddon | null): tf.KernelFunc {
   };
 }
 
+interface ArrangeAttrs {
+  m: number;
+  n: number;
+  rows: boolean;
+  masked: boolean;
+}
+
+/** Calls f(o, xo, c) for the start o of slot j of every bundle row, x's row xo and the mask value c. */
+function walkArrange(xShape: number[], a: ArrangeAttrs, mask: Float32Array | null, f: (o: number, xo: number, c: number) => void): void {
+  const [B, L, D] = xShape;
+  const { m: M, n: N, rows } = a;
+  const G = B / (M * N), K = rows ? M : N, J = rows ? N : M, W = J * (D + 1);
+  for (let k = 0, r = 0; k < K; k++) {
+    for (let g = 0; g < G; g++) {
+      for (let l = 0; l < L; l++, r++) {
+        for (let j = 0; j < J; j++) {
+          const b = (g * M + (rows ? k : j)) * N + (rows ? j : k);
+          f(r * W + j * (D + 1), (b * L + l) * D, mask ? mask[b * L + l] : 1);
+        }
+      }
+    }
+  }
+}
+
+const arrangeDims = (xShape: number[], a: ArrangeAttrs) => Int32Array.from([...xShape, a.m, a.n, a.rows ? 1 : 0]);
+
+function arrangeKernel(addon: NativeAddon | null): tf.KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const be = backend as MathBackendCPU;
+    const a = attrs as unknown as ArrangeAttrs;
+    const { x, mask } = inputs as Record<string, tf.TensorInfo>;
+    const [B, L, D] = x.shape;
+    const K = a.rows ? a.m : a.n, J = a.rows ? a.n : a.m, G = B / (a.m * a.n), W = J * (D + 1);
+    const xv = vals(be, x), mv = a.masked ? vals(be, mask) : null;
+    const out = alloc(addon, K * G * L * W);
+    if (addon) addon.arrangeGrid(xv, mv, out, arrangeDims(x.shape, a));
+    else walkArrange(x.shape, a, mv, (o, xo, c) => {
+      for (let i = 0; i < D; i++) out[o + i] = c * xv[xo + i];
+      out[o + D] = c;
+    });
+    return be.makeTensorInfo([K, G * L, W], 'float32', out);
+  };
+}
+
+function arrangeGradKernel(addon: NativeAddon | null): tf.KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const be = backend as MathBackendCPU;
+    const a = attrs as unknown as ArrangeAttrs & { xShape: number[] };
+    const { dy, mask } = inputs as Record<string, tf.TensorInfo>;
+    const D = a.xShape[2];
+    const gv = vals(be, dy), mv = a.masked ? vals(be, mask) : null;
+    const dx = alloc(addon, tf.util.sizeFromShape(a.xShape));
+    if (addon) addon.arrangeGridGrad(gv, mv, dx, arrangeDims(a.xShape, a));
+    else walkArrange(a.xShape, a, mv, (o, xo, c) => {
+      for (let i = 0; i < D; i++) dx[xo + i] = c * gv[o + i];
+    });
+    return be.makeTensorInfo(a.xShape, 'float32', dx);
+  };
+}
+
 let registered = false;
 function register(): void {
   if (registered) return;
@@ -166,7 +232,21 @@ function register(): void {
     tf.registerKernel({ kernelName: BUNDLE_GRAD, backendName, kernelFunc: bundleGradKernel(addon) });
     tf.registerKernel({ kernelName: UNBIND, backendName, kernelFunc: unbindKernel(addon) });
     tf.registerKernel({ kernelName: UNBIND_GRAD, backendName, kernelFunc: unbindGradKernel(addon) });
+    const arr = addon && typeof addon.arrangeGrid === 'function' ? addon : null;
+    tf.registerKernel({ kernelName: ARRANGE, backendName, kernelFunc: arrangeKernel(arr) });
+    tf.registerKernel({ kernelName: ARRANGE_GRAD, backendName, kernelFunc: arrangeGradKernel(arr) });
   }
+  tf.registerGradient({
+    kernelName: ARRANGE,
+    inputsToSave: ['x', 'mask'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, mask] = saved;
+      return {
+        x: () => tf.engine().runKernel(ARRANGE_GRAD, { dy: dy as tf.Tensor, mask }, { ...attrs, xShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor,
+        mask: () => tf.zerosLike(mask),
+      };
+    },
+  });
   tf.registerGradient({
     kernelName: BUNDLE,
     inputsToSave: ['x', 'beta', 'mask'],
@@ -218,4 +298,18 @@ export function unbindGrid(num: tf.Tensor5D, den: tf.Tensor5D, beta: tf.Tensor3D
     throw new Error(`unbindGrid: num [${num.shape}], den [${den.shape}] and keys [${beta.shape}] do not fit (want den [${[g, h, n, l, m]}])`);
   }
   return tf.engine().runKernel(UNBIND, { num, den, beta }, { m } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+}
+
+/**
+ * The J sequences of each bundle side by side (see the header): x [B, L, D] with B = G·M·N,
+ * mask [B, L] or null -> [K, G·L, J·(D + 1)], K = M and J = N for rows (rows = true), else
+ * K = N and J = M. Each slot ends with its mask value (1 when unmasked), so the product
+ * with stacked [W; b] blocks also sums the bound biases of the unmasked sequences.
+ */
+export function arrangeGrid(x: tf.Tensor3D, mask: tf.Tensor2D | null, m: number, n: number, rows: boolean): tf.Tensor3D {
+  register();
+  if (x.shape[0] % (m * n) !== 0) throw new Error(`arrangeGrid: batch ${x.shape[0]} is not a multiple of M·N = ${m * n}`);
+  if (mask && (mask.shape[0] !== x.shape[0] || mask.shape[1] !== x.shape[1])) throw new Error(`arrangeGrid: mask [${mask.shape}] does not match x [${x.shape}]`);
+  const inputs = { x, mask: mask ?? tf.zeros([1, 1]) }; // a placeholder when unmasked
+  return tf.engine().runKernel(ARRANGE, inputs, { m, n, rows, masked: mask !== null } as unknown as tf.NamedAttrMap) as tf.Tensor3D;
 }
