@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { loadAddon } from '../backend/addon.js';
-import { uninitF32 } from '../backend/kernel_util.js';
+import { uninitF32, valuesOf as vals } from '../backend/kernel_util.js';
 
 export const BATCH_NORM_TRAIN = 'MimoBatchNormTrain';
 export const BATCH_NORM_TRAIN_GRAD = 'MimoBatchNormTrainGrad';
@@ -65,7 +65,6 @@ export function bnBackwardJs(dy: Vals, x: Vals, gamma: Vals, mean: Vals, varianc
   for (let r = 0, o = 0; r < rows; r++, o += c) for (let j = 0; j < c; j++) dx[o + j] = a[j] * dy[o + j] - b[j] - k[j] * x[o + j];
 }
 
-const vals = (backend: MathBackendCPU, t: tf.TensorInfo) => backend.data.get(t.dataId).values as Float32Array;
 
 function forwardKernel(native: boolean): tf.KernelFunc {
   const addon = native ? loadAddon().addon : null;
