@@ -48,3 +48,11 @@ export function activationCode(activation: string | undefined | null): number {
 export function uninitF32(n: number): Float32Array {
   return bufferPool().take(n);
 }
+
+/**
+ * Output storage for a kernel with an addon path and a JS fallback: unzeroed (uninitF32) when
+ * the addon writes every value, zero-filled when the JS loops accumulate into it.
+ */
+export function outputF32(writtenInFull: boolean, n: number): Float32Array {
+  return writtenInFull ? uninitF32(n) : new Float32Array(n);
+}

@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { loadAddon } from '../backend/addon.js';
-import { uninitF32, valuesOf as vals } from '../backend/kernel_util.js';
+import { outputF32, valuesOf as vals } from '../backend/kernel_util.js';
 
 export const BATCH_NORM_TRAIN = 'MimoBatchNormTrain';
 export const BATCH_NORM_TRAIN_GRAD = 'MimoBatchNormTrainGrad';
@@ -65,7 +65,6 @@ export function bnBackwardJs(dy: Vals, x: Vals, gamma: Vals, mean: Vals, varianc
   for (let r = 0, o = 0; r < rows; r++, o += c) for (let j = 0; j < c; j++) dx[o + j] = a[j] * dy[o + j] - b[j] - k[j] * x[o + j];
 }
 
-
 function forwardKernel(native: boolean): tf.KernelFunc {
   const addon = native ? loadAddon().addon : null;
   return ({ inputs, backend, attrs }) => {
@@ -73,7 +72,7 @@ function forwardKernel(native: boolean): tf.KernelFunc {
     const { x, gamma, beta } = inputs as Record<'x' | 'gamma' | 'beta', tf.TensorInfo>;
     const eps = (attrs as { eps: number }).eps;
     const c = x.shape[x.shape.length - 1], rows = tf.util.sizeFromShape(x.shape) / c;
-    const y = addon ? uninitF32(rows * c) : new Float32Array(rows * c), mean = new Float32Array(c), variance = new Float32Array(c);
+    const y = outputF32(addon !== null, rows * c), mean = new Float32Array(c), variance = new Float32Array(c);
     if (addon) addon.batchNormForward(vals(be, x), vals(be, gamma), vals(be, beta), y, mean, variance, rows, c, eps);
     else bnForwardJs(vals(be, x), vals(be, gamma), vals(be, beta), y, mean, variance, rows, c, eps);
     return [be.makeTensorInfo(x.shape, 'float32', y), be.makeTensorInfo([c], 'float32', mean), be.makeTensorInfo([c], 'float32', variance)];
@@ -87,7 +86,7 @@ function backwardKernel(native: boolean): tf.KernelFunc {
     const { dy, x, gamma, mean, variance } = inputs as Record<'dy' | 'x' | 'gamma' | 'mean' | 'variance', tf.TensorInfo>;
     const eps = (attrs as { eps: number }).eps;
     const c = x.shape[x.shape.length - 1], rows = tf.util.sizeFromShape(x.shape) / c;
-    const dx = addon ? uninitF32(rows * c) : new Float32Array(rows * c), dgamma = new Float32Array(c), dbeta = new Float32Array(c);
+    const dx = outputF32(addon !== null, rows * c), dgamma = new Float32Array(c), dbeta = new Float32Array(c);
     const f = addon?.batchNormBackward ?? bnBackwardJs;
     f(vals(be, dy), vals(be, x), vals(be, gamma), vals(be, mean), vals(be, variance), dx, dgamma, dbeta, rows, c, eps);
     return [be.makeTensorInfo(x.shape, 'float32', dx), be.makeTensorInfo([c], 'float32', dgamma), be.makeTensorInfo([c], 'float32', dbeta)];

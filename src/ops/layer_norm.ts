@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { loadAddon, type NativeAddon } from '../backend/addon.js';
-import { uninitF32, valuesOf as vals } from '../backend/kernel_util.js';
+import { outputF32, uninitF32, valuesOf as vals } from '../backend/kernel_util.js';
 
 export const LAYER_NORM = 'MimoLayerNorm';
 export const LAYER_NORM_GRAD = 'MimoLayerNormGrad';
@@ -25,7 +25,7 @@ function forwardKernel(addon: NativeAddon | null): tf.KernelFunc {
     const d = x.shape[x.shape.length - 1], rows = tf.util.sizeFromShape(x.shape) / d;
     const xv = vals(be, x), g = vals(be, gamma), b = vals(be, beta);
     // Only y is full-size: the gradient recomputes x̂ from x, the row means and 1/σ.
-    const y = addon ? uninitF32(rows * d) : new Float32Array(rows * d), mean = new Float32Array(rows), inv = new Float32Array(rows);
+    const y = outputF32(addon !== null, rows * d), mean = new Float32Array(rows), inv = new Float32Array(rows);
     if (addon) addon.layerNorm(xv, g, b, y, mean, inv, rows, d, eps);
     else for (let r = 0, o = 0; r < rows; r++, o += d) {
       let s = 0;

@@ -130,7 +130,8 @@ export async function trainFormer(o: TrainFormerOptions): Promise<FormerMeta & {
     const train = { ...TRAIN_FORMER_DEFAULTS, ...o.train };
     meta = { kind: 'mimoformer', model: resolveFormerConfig(o.model), train, state: { step: 0, bestDev: -1, bestStep: -1, trainSeconds: 0, adamT: 0, done: false }, history: [] };
   }
-  const t = meta.train, c = meta.model;
+  const t = meta.train;
+  let c = meta.model;
   if (!(t.warmup >= 0 && t.warmup < t.steps)) throw new Error(`--warmup ${t.warmup} must be at least 0 and less than --steps ${t.steps}`);
   const cell = c.grid * c.grid;
   if (c.scheme !== 'performer' && t.batch % cell !== 0) throw new Error(`--batch ${t.batch} must be a multiple of M·N = ${cell}`);
@@ -138,7 +139,7 @@ export async function trainFormer(o: TrainFormerOptions): Promise<FormerMeta & {
   // The metrics log is appended before the first checkpoint is written: its folder must exist.
   mkdirSync(dirname(o.out), { recursive: true });
   const m = new MimoFormer({ ...c, maxLen: Math.max(c.maxLen, data.train.length), vocab: Math.max(c.vocab, data.train.vocab), classes: data.train.numClasses });
-  meta.model = m.config;
+  meta.model = c = m.config; // the task's classes, vocabulary and length from here on
   const opt = new AdamW(m.params, { eps: 1e-6, weightDecay: 0 });
   let best: Record<string, Float32Array> = {};
   if (saved) {
@@ -181,7 +182,7 @@ export async function trainFormer(o: TrainFormerOptions): Promise<FormerMeta & {
       const { tokens, labels } = batchOf(data.train, order!.subarray(k * t.batch, (k + 1) * t.batch));
       const sched = oneCycle({ maxLr: t.lr, totalSteps: t.steps, pctStart: t.warmup / t.steps, anneal: 'linear' }, s);
       const r = tf.tidy(() => {
-        const y = tf.oneHot(tf.tensor1d(labels, 'int32'), m.config.classes); // the task's classes, not the config default
+        const y = tf.oneHot(tf.tensor1d(labels, 'int32'), c.classes);
         let pred: tf.Tensor | null = null;
         const { value, grads } = tf.valueAndGrads((...ps: tf.Tensor[]) => {
           void ps;

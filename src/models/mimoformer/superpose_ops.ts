@@ -23,7 +23,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { uninitF32, valuesOf as vals } from '../../backend/kernel_util.js';
+import { outputF32, valuesOf as vals } from '../../backend/kernel_util.js';
 import { loadAddon, type NativeAddon } from '../../backend/addon.js';
 
 export const BUNDLE = 'MimoSuperposeBundle';
@@ -66,7 +66,7 @@ function walkBundle(shape: number[], a: BundleAttrs, mask: Float32Array | null, 
 }
 
 /** Output storage: the addon writes every value (no zeroing needed); the JS loops accumulate into zeros. */
-const alloc = (addon: NativeAddon | null, n: number) => (addon ? uninitF32(n) : new Float32Array(n));
+const alloc = (addon: NativeAddon | null, n: number) => outputF32(addon !== null, n);
 
 const dims = (xShape: number[], a: { m: number; n: number; rows?: boolean }) => Int32Array.from([...xShape, a.m, a.n, a.rows ? 1 : 0]);
 
@@ -185,8 +185,6 @@ function walkArrange(xShape: number[], a: ArrangeAttrs, mask: Float32Array | nul
   }
 }
 
-const arrangeDims = (xShape: number[], a: ArrangeAttrs) => Int32Array.from([...xShape, a.m, a.n, a.rows ? 1 : 0]);
-
 function arrangeKernel(addon: NativeAddon | null): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const be = backend as MathBackendCPU;
@@ -196,7 +194,7 @@ function arrangeKernel(addon: NativeAddon | null): tf.KernelFunc {
     const K = a.rows ? a.m : a.n, J = a.rows ? a.n : a.m, G = B / (a.m * a.n), W = J * (D + 1);
     const xv = vals(be, x), mv = a.masked ? vals(be, mask) : null;
     const out = alloc(addon, K * G * L * W);
-    if (addon) addon.arrangeGrid(xv, mv, out, arrangeDims(x.shape, a));
+    if (addon) addon.arrangeGrid(xv, mv, out, dims(x.shape, a));
     else walkArrange(x.shape, a, mv, (o, xo, c) => {
       for (let i = 0; i < D; i++) out[o + i] = c * xv[xo + i];
       out[o + D] = c;
@@ -213,7 +211,7 @@ function arrangeGradKernel(addon: NativeAddon | null): tf.KernelFunc {
     const D = a.xShape[2];
     const gv = vals(be, dy), mv = a.masked ? vals(be, mask) : null;
     const dx = alloc(addon, tf.util.sizeFromShape(a.xShape));
-    if (addon) addon.arrangeGridGrad(gv, mv, dx, arrangeDims(a.xShape, a));
+    if (addon) addon.arrangeGridGrad(gv, mv, dx, dims(a.xShape, a));
     else walkArrange(a.xShape, a, mv, (o, xo, c) => {
       for (let i = 0; i < D; i++) dx[xo + i] = c * gv[o + i];
     });
