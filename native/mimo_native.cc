@@ -71,6 +71,10 @@ void check_len(const Napi::Env& env, const Napi::Value& v, size_t want, const ch
                                          " floats, got " + std::to_string(f32len(v)));
 }
 
+// Below this many elements an op runs on the calling thread: an OpenMP fork/join costs
+// microseconds, more than the whole op.
+constexpr int64_t kParMin = 32768;
+
 // ---------------------------------------------------------------- convolution
 // Shape signature (17 ints): n h w c kh kw o oh ow sh sw dh dw pt pl pb pr
 // (dh, dw are tfjs dilations, >= 1; oneDNN counts dilation from 0).
@@ -97,7 +101,7 @@ struct Conv {
 };
 
 // Activation codes shared with src/backend/native_kernels.ts.
-enum Act { ACT_NONE = 0, ACT_RELU = 1, ACT_RELU6 = 2, ACT_ELU = 3, ACT_SIGMOID = 4, ACT_LEAKY = 5 };
+enum Act { ACT_NONE = 0, ACT_RELU = 1, ACT_RELU6 = 2, ACT_ELU = 3, ACT_SIGMOID = 4, ACT_LEAKY = 5, ACT_PRELU = 6 };
 
 primitive_attr act_attr(int act, float alpha) {
   primitive_attr attr;
@@ -109,6 +113,9 @@ primitive_attr act_attr(int act, float alpha) {
     case ACT_ELU: ops.append_eltwise(1.f, algorithm::eltwise_elu, 1.f, 0.f); break;
     case ACT_SIGMOID: ops.append_eltwise(1.f, algorithm::eltwise_logistic, 0.f, 0.f); break;
     case ACT_LEAKY: ops.append_eltwise(1.f, algorithm::eltwise_relu, alpha, 0.f); break;
+    // PReLU: applied by Conv2dForward after the primitive (oneDNN 2.6's PReLU post-op sends
+    // convolutions to its reference kernel, ~100x slower).
+    case ACT_PRELU: return attr;
     default: throw std::runtime_error("unknown activation code " + std::to_string(act));
   }
   attr.set_post_ops(ops);
@@ -186,7 +193,9 @@ ConvFwdEntry& conv_fwd_entry(const std::vector<int64_t>& sig, bool with_bias, in
   return ref;
 }
 
-// conv2dForward(x, w, bias|null, y, sig Int32Array(17), act, alpha)
+// conv2dForward(x, w, bias|null, y, sig Int32Array(17), act, alpha[, preluSlopes])
+// With act = ACT_PRELU, preluSlopes holds one slope per output channel or one in all (alpha
+// is then ignored).
 Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   auto sig = ints(info[4], 17, "conv2dForward sig");
@@ -194,6 +203,12 @@ Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
   bool with_bias = !info[2].IsNull() && !info[2].IsUndefined();
   int act = info[5].As<Napi::Number>().Int32Value();
   float alpha = info[6].As<Napi::Number>().FloatValue();
+  int64_t slopes = 0;
+  if (act == ACT_PRELU) {
+    slopes = f32len(info[7]);
+    if (slopes != 1 && slopes != s.o)
+      throw Napi::RangeError::New(env, "conv2dForward: PReLU slopes must be 1 or " + std::to_string(s.o) + " floats, got " + std::to_string(slopes));
+  }
   check_len(env, info[0], s.n * s.h * s.w * s.c, "conv2dForward x");
   check_len(env, info[1], s.kh * s.kw * s.c * s.o, "conv2dForward w");
   check_len(env, info[3], s.n * s.oh * s.ow * s.o, "conv2dForward y");
@@ -206,6 +221,17 @@ Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
   if (with_bias) args[DNNL_ARG_BIAS] = memory(s.bias(), eng(), f32(info[2], "bias"));
   e.prim.execute(strm(), args);
   strm().wait();
+  if (act == ACT_PRELU) {
+    const float* a = f32(info[7], "preluSlopes");
+    float* yv = f32(info[3], "y");
+    const int64_t rows = s.n * s.oh * s.ow, o = s.o, step = slopes == 1 ? 0 : 1;
+#pragma omp parallel for if (rows * o >= kParMin) schedule(static)
+    for (int64_t r = 0; r < rows; r++) {
+      float* yr = yv + r * o;
+#pragma omp simd
+      for (int64_t k = 0; k < o; k++) yr[k] = yr[k] < 0.f ? yr[k] * a[k * step] : yr[k];
+    }
+  }
   return env.Undefined();
 }
 
@@ -327,9 +353,6 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
 // exact-enough oracle. Op codes are shared with src/backend/elementwise_kernels.ts and
 // src/backend/reduce_kernels.ts.
 
-// Below this many elements an op runs on the calling thread: an OpenMP fork/join costs
-// microseconds, more than the whole op.
-constexpr int64_t kParMin = 32768;
 
 int64_t chunks_for(int64_t n) { return n < kParMin ? 1 : omp_get_max_threads(); }
 
@@ -1087,6 +1110,160 @@ Napi::Value GatherRows(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// ---------------------------------------------------------------- MIMOConv bind + bundle
+// bindBundle(x, w, out, g, n, p, c): x [G, n, P, C] (n images per superposition, P pixels),
+// w [n, C_in, C_out] (image j's binding matrix, transposed), out [G, P, C]:
+// out[g, p, :] = sum_j x[g, j, p, :] · w[j]. One pass over x; no [G, P, n, C] copy.
+// Four pixels at a time, so that four independent accumulator chains hide the FMA latency;
+// the usual widths (C = 16, 32, 64) get compile-time sizes that keep them in registers.
+template <int64_t CT>
+void bind_bundle_rows(const float* x, const float* w, float* out, int64_t G, int64_t n, int64_t P, int64_t Cdyn) {
+  const int64_t C = CT > 0 ? CT : Cdyn;
+  constexpr int64_t R = 4;
+  const int64_t blocks = (P + R - 1) / R;
+#pragma omp parallel for if (G * P * C * n >= kParMin) schedule(static)
+  for (int64_t bidx = 0; bidx < G * blocks; bidx++) {
+    const int64_t g = bidx / blocks, p0 = (bidx % blocks) * R, rows = std::min(R, P - p0);
+    float* o = out + (g * P + p0) * C;
+    if (rows < R || CT == 0) {  // edge block or unusual width: plain loops
+      for (int64_t k = 0; k < rows * C; k++) o[k] = 0.f;
+      for (int64_t j = 0; j < n; j++)
+        for (int64_t r = 0; r < rows; r++) {
+          const float* xr = x + ((g * n + j) * P + p0 + r) * C;
+          for (int64_t i = 0; i < C; i++)
+            for (int64_t k = 0; k < C; k++) o[r * C + k] += xr[i] * w[(j * C + i) * C + k];
+        }
+      continue;
+    }
+    float acc[R][CT > 0 ? CT : 1] = {};
+    for (int64_t j = 0; j < n; j++) {
+      const float* xr = x + ((g * n + j) * P + p0) * CT;
+      const float* wj = w + j * CT * CT;
+      for (int64_t i = 0; i < CT; i++) {
+        const float* wr = wj + i * CT;
+        for (int64_t r = 0; r < R; r++) {
+          const float a = xr[r * CT + i];
+#pragma omp simd
+          for (int64_t k = 0; k < CT; k++) acc[r][k] += a * wr[k];
+        }
+      }
+    }
+    for (int64_t r = 0; r < R; r++) std::memcpy(o + r * CT, acc[r], CT * sizeof(float));
+  }
+}
+
+Napi::Value BindBundle(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const int64_t G = info[3].As<Napi::Number>().Int64Value(), n = info[4].As<Napi::Number>().Int64Value();
+  const int64_t P = info[5].As<Napi::Number>().Int64Value(), C = info[6].As<Napi::Number>().Int64Value();
+  check_len(env, info[0], G * n * P * C, "bindBundle x");
+  check_len(env, info[1], n * C * C, "bindBundle w");
+  check_len(env, info[2], G * P * C, "bindBundle out");
+  const float *x = f32(info[0], "x"), *w = f32(info[1], "w");
+  float* out = f32(info[2], "out");
+  switch (C) {
+    case 16: bind_bundle_rows<16>(x, w, out, G, n, P, C); break;
+    case 32: bind_bundle_rows<32>(x, w, out, G, n, P, C); break;
+    case 64: bind_bundle_rows<64>(x, w, out, G, n, P, C); break;
+    default: bind_bundle_rows<0>(x, w, out, G, n, P, C);
+  }
+  return env.Undefined();
+}
+
+// ---------------------------------------------------------------- MIMOConv stem + bind + bundle
+// stemBindBundle(x, ws, bias, wb, out, dims[G, n, H, W, Cin, C, k]): the evaluation-time
+// entrance of MIMOConv in one pass, for n images per superposition:
+//   s_j = relu(conv_kxk(x_j, ws) + bias)       (stride 1, padding (k-1)/2; BN folded into ws, bias)
+//   out[g, p, :] = sum_j s_j[p, :] · wb[j]      (wb [n, C, C]: image j's binding, transposed)
+// x [G·n, H, W, Cin], ws [k, k, Cin, C] (hwio), out [G, H, W, C]. The stem output never goes
+// to memory: per block of four pixels it lives in registers, then is bound and summed.
+// With 3 input channels oneDNN's convolution runs at a third of its usual rate and writes
+// n times the bundle's size; this is the largest cost beyond the trunk at small widths.
+template <int64_t CT>
+void stem_bind_rows(const float* x, const float* ws, const float* bias, const float* wb, float* out,
+                    int64_t G, int64_t n, int64_t H, int64_t W, int64_t Cin, int64_t K) {
+  constexpr int64_t R = 4;  // pixels per block (8 measured no faster at C = 16)
+  const int64_t pad = (K - 1) / 2, blocks = (W + R - 1) / R;
+#pragma omp parallel for schedule(static) if (G * H * W * CT * n >= kParMin)
+  for (int64_t t = 0; t < G * H * blocks; t++) {
+    const int64_t g = t / (H * blocks), y = (t / blocks) % H, x0 = (t % blocks) * R;
+    const int64_t rows = std::min(R, W - x0);
+    float acc[R][CT] = {};
+    for (int64_t j = 0; j < n; j++) {
+      const float* img = x + (g * n + j) * H * W * Cin;
+      float sv[R][CT];
+      for (int64_t r = 0; r < R; r++)
+        for (int64_t k = 0; k < CT; k++) sv[r][k] = bias[k];
+      const bool interior = rows == R && x0 >= pad && x0 + R + pad <= W;
+      for (int64_t ky = 0; ky < K; ky++) {
+        const int64_t iy = y + ky - pad;
+        if (iy < 0 || iy >= H) continue;
+        if (interior) {  // no bounds checks: every loop has a compile-time trip count but Cin
+          for (int64_t kx = 0; kx < K; kx++) {
+            const float* wt = ws + (ky * K + kx) * Cin * CT;
+            const float* px = img + (iy * W + x0 + kx - pad) * Cin;
+            for (int64_t ci = 0; ci < Cin; ci++) {
+              const float* wr = wt + ci * CT;
+              for (int64_t r = 0; r < R; r++) {
+                const float a = px[r * Cin + ci];
+#pragma omp simd
+                for (int64_t k = 0; k < CT; k++) sv[r][k] += a * wr[k];
+              }
+            }
+          }
+          continue;
+        }
+        for (int64_t kx = 0; kx < K; kx++) {
+          const float* wt = ws + (ky * K + kx) * Cin * CT;
+          for (int64_t r = 0; r < rows; r++) {
+            const int64_t ix = x0 + r + kx - pad;
+            if (ix < 0 || ix >= W) continue;
+            const float* px = img + (iy * W + ix) * Cin;
+            for (int64_t ci = 0; ci < Cin; ci++) {
+              const float a = px[ci];
+              const float* wr = wt + ci * CT;
+#pragma omp simd
+              for (int64_t k = 0; k < CT; k++) sv[r][k] += a * wr[k];
+            }
+          }
+        }
+      }
+      const float* wj = wb + j * CT * CT;
+      for (int64_t i = 0; i < CT; i++) {
+        const float* wr = wj + i * CT;
+        for (int64_t r = 0; r < R; r++) {
+          const float a = std::max(sv[r][i], 0.f);
+#pragma omp simd
+          for (int64_t k = 0; k < CT; k++) acc[r][k] += a * wr[k];
+        }
+      }
+    }
+    float* o = out + ((g * H + y) * W + x0) * CT;
+    std::memcpy(o, acc, rows * CT * sizeof(float));
+  }
+}
+
+Napi::Value StemBindBundle(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto d = ints(info[5], 7, "stemBindBundle dims");
+  const int64_t G = d[0], n = d[1], H = d[2], W = d[3], Cin = d[4], C = d[5], K = d[6];
+  if (K % 2 != 1) throw Napi::RangeError::New(env, "stemBindBundle: the kernel size must be odd");
+  check_len(env, info[0], G * n * H * W * Cin, "stemBindBundle x");
+  check_len(env, info[1], K * K * Cin * C, "stemBindBundle stem weights");
+  check_len(env, info[2], C, "stemBindBundle bias");
+  check_len(env, info[3], n * C * C, "stemBindBundle binding");
+  check_len(env, info[4], G * H * W * C, "stemBindBundle out");
+  const float *x = f32(info[0], "x"), *ws = f32(info[1], "ws"), *b = f32(info[2], "bias"), *wb = f32(info[3], "wb");
+  float* out = f32(info[4], "out");
+  switch (C) {
+    case 16: stem_bind_rows<16>(x, ws, b, wb, out, G, n, H, W, Cin, K); break;
+    case 32: stem_bind_rows<32>(x, ws, b, wb, out, G, n, H, W, Cin, K); break;
+    case 64: stem_bind_rows<64>(x, ws, b, wb, out, G, n, H, W, Cin, K); break;
+    default: throw Napi::RangeError::New(env, "stemBindBundle: width " + std::to_string(C) + " not compiled (16, 32, 64)");
+  }
+  return env.Undefined();
+}
+
 // ---------------------------------------------------------------- layer norm
 // layerNorm(x, gamma, beta, y, mean, inv, rows, d, eps): per row of x [rows, d],
 // y = gamma*(x - mean)*inv + beta with inv = 1/sqrt(var + eps) (biased var). Only y is a
@@ -1389,6 +1566,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("superposeUnbind", Napi::Function::New<guarded<SuperposeUnbind>>(env));
   exports.Set("superposeUnbindGrad", Napi::Function::New<guarded<SuperposeUnbindGrad>>(env));
   exports.Set("gatherRows", Napi::Function::New<guarded<GatherRows>>(env));
+  exports.Set("bindBundle", Napi::Function::New<guarded<BindBundle>>(env));
+  exports.Set("stemBindBundle", Napi::Function::New<guarded<StemBindBundle>>(env));
   exports.Set("layerNorm", Napi::Function::New<guarded<LayerNorm>>(env));
   exports.Set("layerNormGrad", Napi::Function::New<guarded<LayerNormGrad>>(env));
   exports.Set("pool2dForward", Napi::Function::New<guarded<Pool2dForward>>(env));

@@ -33,8 +33,11 @@ for (const cc of convCases) {
     await compare(`${title} fwd`, () => conv(x(), f()));
     await compare(`${title} fused relu`, () => tf.fused.conv2d({ x: x(), filter: f(), strides: cc.s, pad: cc.pad,
       dilations: cc.d ?? 1, bias: tf.tensor1d(bv), activation: 'relu' }));
-    await compare(`${title} fused prelu (js epilogue)`, () => tf.fused.conv2d({ x: x(), filter: f(), strides: cc.s, pad: cc.pad,
-      dilations: cc.d ?? 1, bias: tf.tensor1d(bv), activation: 'prelu', preluActivationWeights: tf.fill([cc.o], 0.1) }));
+    // PReLU epilogue: one slope per output channel (some negative, some above 1), and one shared slope.
+    await compare(`${title} fused prelu per channel`, () => tf.fused.conv2d({ x: x(), filter: f(), strides: cc.s, pad: cc.pad,
+      dilations: cc.d ?? 1, bias: tf.tensor1d(bv), activation: 'prelu', preluActivationWeights: tf.tensor1d(rand(cc.o, 5).map((v) => 3 * v)) }));
+    await compare(`${title} fused prelu shared`, () => tf.fused.conv2d({ x: x(), filter: f(), strides: cc.s, pad: cc.pad,
+      dilations: cc.d ?? 1, activation: 'prelu', preluActivationWeights: tf.scalar(0.25) }));
     if ((cc.d ?? 1) === 1) {
       // Gradients of a weighted sum, so every output element's gradient differs.
       await compare(`${title} grads`, () => {

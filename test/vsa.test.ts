@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/index.js';
 import {
-  bindBundle, bindingRegularizer, bundle, circulant, cosineSimilarity, hrrBind, hrrUnbind, mapBind, mapUnbind,
-  randomBipolarKeys, randomHrrKeys, unitaryHrrKeys,
+  bindBundle, bindingRegularizer, bundle, circulant, cosineSimilarity, hrrBind, hrrUnbind, imageBlocks, mapBind, mapUnbind,
+  nativeStemBindBundle, randomBipolarKeys, randomHrrKeys, unitaryHrrKeys,
 } from '../src/vsa/index.js';
-import { assertClose, rand } from './helpers/oracle.js';
+import { assertClose, rand, skipWithoutNative } from './helpers/oracle.js';
 
 /** Naive circular convolution (a ⊛ b)[i] = Σ_j a[j] b[(i − j) mod d]. */
 function naiveCconv(a: ArrayLike<number>, b: ArrayLike<number>): number[] {
@@ -85,6 +85,53 @@ for (const [nSlots, n] of [[1, 1], [2, 2], [2, 1], [4, 4], [4, 2], [4, 1]]) {
     const x = rand(4 * 3 * 2 * 6, 11), mats = rand(nSlots * c * c, 12);
     const got = tf.tidy(() => bindBundle(tf.tensor4d(x, shape as [number, number, number, number]), tf.tensor3d(mats, [nSlots, c, c]), n).dataSync());
     assertClose(got, naiveBindBundle(x, shape, mats, nSlots, n), 1e-5, 'bindBundle');
+  });
+}
+
+// The native kernel's paths: compile-time widths (16, 32, 64) in blocks of four pixels with an
+// edge block (3x3 = 9 pixels), and any other width; values against the naive loop, gradients
+// against the tfjs formulation on the cpu backend.
+for (const [c, n, nSlots] of [[16, 4, 4], [32, 2, 4], [64, 2, 2], [5, 3, 3]]) {
+  test(`bindBundle C=${c} n=${n} N=${nSlots}: values and gradients on every backend agree`, async () => {
+    const shape = [2 * n, 3, 3, c];
+    const x = rand(shape.reduce((a, b) => a * b), 21 + c), mats = rand(nSlots * c * c, 22 + c), wts = rand(2 * 9 * c, 23);
+    const run = () => tf.tidy(() => {
+      const xt = tf.tensor4d(x, shape as [number, number, number, number]), mt = tf.tensor3d(mats, [nSlots, c, c]);
+      const f = (a: tf.Tensor, m: tf.Tensor) => bindBundle(a as tf.Tensor4D, m as tf.Tensor3D, n).mul(tf.tensor(wts, [2, 3, 3, c])).sum();
+      return [bindBundle(xt, mt, n).dataSync(), ...tf.grads(f)([xt, mt]).map((g) => g.dataSync())];
+    });
+    await initBackend({});
+    const got = run();
+    assertClose(got[0], naiveBindBundle(x, shape, mats, nSlots, n), 1e-4, `bindBundle on ${tf.getBackend()}`);
+    await initBackend({ backend: 'cpu' });
+    const want = run();
+    await initBackend({});
+    assertClose(got[1], want[1], 1e-4, 'dx');
+    assertClose(got[2], want[2], 1e-4, 'dM');
+  });
+}
+
+// Folded evaluation's fused entrance: every block kind (interior, left/right edges, a last
+// block of fewer than four pixels), one and three input channels, kernels 3 and 5.
+for (const [b, h, w, cin, c, k, n] of [[6, 7, 9, 3, 16, 3, 3], [4, 5, 6, 1, 32, 3, 2], [2, 8, 8, 3, 64, 5, 1], [4, 4, 11, 2, 16, 1, 4]]) {
+  test(`nativeStemBindBundle ${b}x${h}x${w}x${cin} -> C=${c} k=${k} n=${n} equals relu(conv) then bindBundle`, { skip: skipWithoutNative }, async () => {
+    await initBackend({ backend: 'native' });
+    const before = tf.memory().numTensors;
+    tf.tidy(() => {
+      const x = tf.tensor4d(rand(b * h * w * cin, 31), [b, h, w, cin]);
+      const f = tf.tensor4d(rand(k * k * cin * c, 32), [k, k, cin, c]), bias = tf.tensor1d(rand(c, 33));
+      const mats = tf.tensor3d(rand(n * c * c, 34), [n, c, c]);
+      const pad = (k - 1) / 2;
+      const want = bindBundle(tf.relu(tf.conv2d(x, f, 1, [[0, 0], [pad, pad], [pad, pad], [0, 0]]).add(bias)) as tf.Tensor4D, mats, n);
+      const got = nativeStemBindBundle(x, f, bias, imageBlocks(mats, n), n);
+      assert.ok(got, 'the native kernel ran');
+      assert.deepEqual(got.shape, want.shape);
+      assertClose(got.dataSync(), want.dataSync(), 1e-4, 'stem + bind');
+    });
+    assert.equal(tf.memory().numTensors, before);
+    await initBackend({ backend: 'cpu' });
+    tf.tidy(() => assert.equal(nativeStemBindBundle(tf.zeros([n, 4, 4, cin]), tf.zeros([k, k, cin, c]), tf.zeros([c]), tf.zeros([n * c, c]), n), null));
+    await initBackend({});
   });
 }
 

@@ -10,9 +10,12 @@ import { packageRoot } from '../util/package_root.js';
 
 /** The functions the addon exports. All arrays are caller-owned and never copied. */
 export interface NativeAddon {
-  /** y = act(conv(x, w) + bias); sig = [n,h,w,c, kh,kw,o, oh,ow, sh,sw, dh,dw, pt,pl,pb,pr]. */
+  /**
+   * y = act(conv(x, w) + bias); sig = [n,h,w,c, kh,kw,o, oh,ow, sh,sw, dh,dw, pt,pl,pb,pr].
+   * act = PRELU_ACT takes the slopes (1 or o values) as preluSlopes.
+   */
   conv2dForward(x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array,
-    sig: Int32Array, act: number, alpha: number): void;
+    sig: Int32Array, act: number, alpha: number, preluSlopes?: Float32Array): void;
   conv2dBackwardData(dy: Float32Array, w: Float32Array, dx: Float32Array, sig: Int32Array): void;
   conv2dBackwardWeights(x: Float32Array, dy: Float32Array, dw: Float32Array, sig: Int32Array): void;
   /** c = act(a @ b + bias); sig = [batchA, batchB, batchOut, M, K, N, transA, transB]. */
@@ -43,6 +46,10 @@ export interface NativeAddon {
   /** MIMOFormer unbinding (superpose_ops.ts) and its gradient. */
   superposeUnbind(num: Float32Array, den: Float32Array, beta: Float32Array, out: Float32Array, dims: Int32Array): void;
   superposeUnbindGrad(dy: Float32Array, num: Float32Array, den: Float32Array, beta: Float32Array, dnum: Float32Array, dden: Float32Array, dims: Int32Array): void;
+  /** MIMOConv bind + bundle: out[g, p, :] = Σ_j x[g, j, p, :] · w[j] for x [G, n, P, C], w [n, C, C]. */
+  bindBundle(x: Float32Array, w: Float32Array, out: Float32Array, g: number, n: number, p: number, c: number): void;
+  /** MIMOConv evaluation entrance: relu(stem conv + bias) per image, bound and bundled; dims = [G, n, H, W, Cin, C, k]. */
+  stemBindBundle(x: Float32Array, ws: Float32Array, bias: Float32Array, wb: Float32Array, out: Float32Array, dims: Int32Array): void;
   /** out[i, :] = x[ids[i], :] for rows of `row` floats. */
   gatherRows(x: Float32Array, ids: Int32Array, row: number, out: Float32Array): void;
   /** Layer norm over the rows of x [rows, d]: y, and each row's mean and 1/σ. */

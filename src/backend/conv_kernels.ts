@@ -1,12 +1,12 @@
 /**
  * Convolution kernels (Conv2D, FusedConv2D and both gradients) for the `native`
  * backend, running on oneDNN through the addon. Anything oneDNN is not given here
- * (NCHW data, non-float inputs, PReLU epilogues) is delegated to the cpu kernels.
+ * (NCHW data, non-float inputs, per-element PReLU slopes) is delegated to the cpu kernels.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from './addon.js';
-import { activationCode, cpuKernel, uninitF32, valuesOf, type Ins } from './kernel_util.js';
+import { activationCode, cpuKernel, PRELU_ACT, uninitF32, valuesOf, type Ins } from './kernel_util.js';
 
 type ConvInfo = tf.backend_util.Conv2DInfo;
 
@@ -49,17 +49,23 @@ export function makeConvKernels(addon: NativeAddon): tf.KernelConfig[] {
   const fusedConv2d: tf.KernelFunc = (args) => {
     const { inputs, attrs } = args;
     const backend = args.backend as MathBackendCPU;
-    const { x, filter, bias } = inputs as Ins<'x' | 'filter'> & { bias?: tf.TensorInfo };
+    const { x, filter, bias, preluActivationWeights: slopes } = inputs as Ins<'x' | 'filter'> & { bias?: tf.TensorInfo; preluActivationWeights?: tf.TensorInfo };
     const a = attrs as unknown as tf.FusedConv2DAttrs;
-    const act = activationCode(a.activation);
-    const simpleBias = bias == null || (bias.shape.length === 1 && bias.shape[0] === filter.shape[3]);
+    const outC = filter.shape[3];
+    // PReLU: one slope, or one per output channel (a [C] or [1, 1, 1, C] tensor), by an addon that has the epilogue.
+    const nSlopes = slopes == null ? 0 : tf.util.sizeFromShape(slopes.shape);
+    const prelu = a.activation === 'prelu' && slopes != null && typeof addon.bindBundle === 'function' /* built with the PReLU epilogue */ &&
+      (nSlopes === 1 || (nSlopes === outC && slopes.shape[slopes.shape.length - 1] === outC));
+    const act = prelu ? PRELU_ACT : activationCode(a.activation);
+    const simpleBias = bias == null || (bias.shape.length === 1 && bias.shape[0] === outC);
     if (!isNHWC(a.dataFormat) || act < 0 || !simpleBias || x.dtype !== 'float32') {
       return cpuKernel(tf.FusedConv2D)(args);
     }
     const info = conv2dInfo(x.shape, filter.shape, attrs!);
     const y = uninitF32(tf.util.sizeFromShape(info.outShape));
     addon.conv2dForward(valuesOf(backend, x), valuesOf(backend, filter),
-      bias == null ? null : valuesOf(backend, bias), y, convSignature(info), act, a.leakyreluAlpha ?? 0.2);
+      bias == null ? null : valuesOf(backend, bias), y, convSignature(info), act, a.leakyreluAlpha ?? 0.2,
+      prelu ? valuesOf(backend, slopes!) : undefined);
     return backend.makeTensorInfo(info.outShape, 'float32', y);
   };
 

@@ -25,6 +25,9 @@ export function cpuKernel(name: string): tf.KernelFunc {
  * Activation code understood by the addon's post-ops, or -1 where the epilogue
  * needs tensors of its own (prelu) and has to run in JS.
  */
+/** The addon's code for a PReLU epilogue (convolutions only; slopes passed separately). */
+export const PRELU_ACT = 6;
+
 export function activationCode(activation: string | undefined | null): number {
   switch (activation ?? 'linear') {
     case 'linear': return 0;
