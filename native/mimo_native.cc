@@ -1170,100 +1170,6 @@ Napi::Value BindBundle(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// ---------------------------------------------------------------- MIMOConv stem + bind + bundle
-// stemBindBundle(x, ws, bias, wb, out, dims[G, n, H, W, Cin, C, k]): the evaluation-time
-// entrance of MIMOConv in one pass, for n images per superposition:
-//   s_j = relu(conv_kxk(x_j, ws) + bias)       (stride 1, padding (k-1)/2; BN folded into ws, bias)
-//   out[g, p, :] = sum_j s_j[p, :] · wb[j]      (wb [n, C, C]: image j's binding, transposed)
-// x [G·n, H, W, Cin], ws [k, k, Cin, C] (hwio), out [G, H, W, C]. The stem output never goes
-// to memory: per block of four pixels it lives in registers, then is bound and summed.
-// With 3 input channels oneDNN's convolution runs at a third of its usual rate and writes
-// n times the bundle's size; this is the largest cost beyond the trunk at small widths.
-template <int64_t CT>
-void stem_bind_rows(const float* x, const float* ws, const float* bias, const float* wb, float* out,
-                    int64_t G, int64_t n, int64_t H, int64_t W, int64_t Cin, int64_t K) {
-  constexpr int64_t R = 4;  // pixels per block (8 measured no faster at C = 16)
-  const int64_t pad = (K - 1) / 2, blocks = (W + R - 1) / R;
-#pragma omp parallel for schedule(static) if (G * H * W * CT * n >= kParMin)
-  for (int64_t t = 0; t < G * H * blocks; t++) {
-    const int64_t g = t / (H * blocks), y = (t / blocks) % H, x0 = (t % blocks) * R;
-    const int64_t rows = std::min(R, W - x0);
-    float acc[R][CT] = {};
-    for (int64_t j = 0; j < n; j++) {
-      const float* img = x + (g * n + j) * H * W * Cin;
-      float sv[R][CT];
-      for (int64_t r = 0; r < R; r++)
-        for (int64_t k = 0; k < CT; k++) sv[r][k] = bias[k];
-      const bool interior = rows == R && x0 >= pad && x0 + R + pad <= W;
-      for (int64_t ky = 0; ky < K; ky++) {
-        const int64_t iy = y + ky - pad;
-        if (iy < 0 || iy >= H) continue;
-        if (interior) {  // no bounds checks: every loop has a compile-time trip count but Cin
-          for (int64_t kx = 0; kx < K; kx++) {
-            const float* wt = ws + (ky * K + kx) * Cin * CT;
-            const float* px = img + (iy * W + x0 + kx - pad) * Cin;
-            for (int64_t ci = 0; ci < Cin; ci++) {
-              const float* wr = wt + ci * CT;
-              for (int64_t r = 0; r < R; r++) {
-                const float a = px[r * Cin + ci];
-#pragma omp simd
-                for (int64_t k = 0; k < CT; k++) sv[r][k] += a * wr[k];
-              }
-            }
-          }
-          continue;
-        }
-        for (int64_t kx = 0; kx < K; kx++) {
-          const float* wt = ws + (ky * K + kx) * Cin * CT;
-          for (int64_t r = 0; r < rows; r++) {
-            const int64_t ix = x0 + r + kx - pad;
-            if (ix < 0 || ix >= W) continue;
-            const float* px = img + (iy * W + ix) * Cin;
-            for (int64_t ci = 0; ci < Cin; ci++) {
-              const float a = px[ci];
-              const float* wr = wt + ci * CT;
-#pragma omp simd
-              for (int64_t k = 0; k < CT; k++) sv[r][k] += a * wr[k];
-            }
-          }
-        }
-      }
-      const float* wj = wb + j * CT * CT;
-      for (int64_t i = 0; i < CT; i++) {
-        const float* wr = wj + i * CT;
-        for (int64_t r = 0; r < R; r++) {
-          const float a = std::max(sv[r][i], 0.f);
-#pragma omp simd
-          for (int64_t k = 0; k < CT; k++) acc[r][k] += a * wr[k];
-        }
-      }
-    }
-    float* o = out + ((g * H + y) * W + x0) * CT;
-    std::memcpy(o, acc, rows * CT * sizeof(float));
-  }
-}
-
-Napi::Value StemBindBundle(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  auto d = ints(info[5], 7, "stemBindBundle dims");
-  const int64_t G = d[0], n = d[1], H = d[2], W = d[3], Cin = d[4], C = d[5], K = d[6];
-  if (K % 2 != 1) throw Napi::RangeError::New(env, "stemBindBundle: the kernel size must be odd");
-  check_len(env, info[0], G * n * H * W * Cin, "stemBindBundle x");
-  check_len(env, info[1], K * K * Cin * C, "stemBindBundle stem weights");
-  check_len(env, info[2], C, "stemBindBundle bias");
-  check_len(env, info[3], n * C * C, "stemBindBundle binding");
-  check_len(env, info[4], G * H * W * C, "stemBindBundle out");
-  const float *x = f32(info[0], "x"), *ws = f32(info[1], "ws"), *b = f32(info[2], "bias"), *wb = f32(info[3], "wb");
-  float* out = f32(info[4], "out");
-  switch (C) {
-    case 16: stem_bind_rows<16>(x, ws, b, wb, out, G, n, H, W, Cin, K); break;
-    case 32: stem_bind_rows<32>(x, ws, b, wb, out, G, n, H, W, Cin, K); break;
-    case 64: stem_bind_rows<64>(x, ws, b, wb, out, G, n, H, W, Cin, K); break;
-    default: throw Napi::RangeError::New(env, "stemBindBundle: width " + std::to_string(C) + " not compiled (16, 32, 64)");
-  }
-  return env.Undefined();
-}
-
 // ---------------------------------------------------------------- layer norm
 // layerNorm(x, gamma, beta, y, mean, inv, rows, d, eps): per row of x [rows, d],
 // y = gamma*(x - mean)*inv + beta with inv = 1/sqrt(var + eps) (biased var). Only y is a
@@ -1567,7 +1473,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("superposeUnbindGrad", Napi::Function::New<guarded<SuperposeUnbindGrad>>(env));
   exports.Set("gatherRows", Napi::Function::New<guarded<GatherRows>>(env));
   exports.Set("bindBundle", Napi::Function::New<guarded<BindBundle>>(env));
-  exports.Set("stemBindBundle", Napi::Function::New<guarded<StemBindBundle>>(env));
   exports.Set("layerNorm", Napi::Function::New<guarded<LayerNorm>>(env));
   exports.Set("layerNormGrad", Napi::Function::New<guarded<LayerNormGrad>>(env));
   exports.Set("pool2dForward", Napi::Function::New<guarded<Pool2dForward>>(env));

@@ -48,8 +48,6 @@ export interface NativeAddon {
   superposeUnbindGrad(dy: Float32Array, num: Float32Array, den: Float32Array, beta: Float32Array, dnum: Float32Array, dden: Float32Array, dims: Int32Array): void;
   /** MIMOConv bind + bundle: out[g, p, :] = Σ_j x[g, j, p, :] · w[j] for x [G, n, P, C], w [n, C, C]. */
   bindBundle(x: Float32Array, w: Float32Array, out: Float32Array, g: number, n: number, p: number, c: number): void;
-  /** MIMOConv evaluation entrance: relu(stem conv + bias) per image, bound and bundled; dims = [G, n, H, W, Cin, C, k]. */
-  stemBindBundle(x: Float32Array, ws: Float32Array, bias: Float32Array, wb: Float32Array, out: Float32Array, dims: Int32Array): void;
   /** out[i, :] = x[ids[i], :] for rows of `row` floats. */
   gatherRows(x: Float32Array, ids: Int32Array, row: number, out: Float32Array): void;
   /** Layer norm over the rows of x [rows, d]: y, and each row's mean and 1/σ. */

@@ -35,25 +35,12 @@ export function bindBundle(x: tf.Tensor4D, slotMatrices: tf.Tensor3D, n: number)
   if (b % n !== 0) throw new Error(`bindBundle: batch of ${b} images is not a multiple of n=${n}; drop the remainder or pad the batch`);
   const g = b / n;
   return tf.tidy(() => {
-    const wmat = imageBlocks(slotMatrices, n);
+    // An image's effective matrix is the sum over the N/n slots it fills.
+    const perImage = nSlots === n ? slotMatrices : slotMatrices.reshape([nSlots / n, n, c, c]).sum(0); // [n, C_out, C_in]
+    const wmat = perImage.transpose([0, 2, 1]).reshape([n * c, c]); // [n·C_in, C_out]
     if (n === 1) return x.reshape([b * h * w, c]).matMul(wmat).reshape([b, h, w, c]) as tf.Tensor4D; // [B·H·W, C] → [B, H, W, C]
     // The native kernel skips the stacked copy; elsewhere the one product on stacked pixels.
     return nativeBindBundle(x, wmat as tf.Tensor2D, n) ?? (stackPixels(x, n).matMul(wmat).reshape([g, h, w, c]) as tf.Tensor4D); // [G, H, W, C]
-  });
-}
-
-/**
- * The product's weight: image j's binding matrix, transposed, in rows j·C..j·C+C−1. An
- * image's effective matrix is the sum over the N/n slots it fills.
- *
- * @param slotMatrices [N, C, C], M_s[out, in]
- * @returns [n·C_in, C_out]
- */
-export function imageBlocks(slotMatrices: tf.Tensor3D, n: number): tf.Tensor2D {
-  const [nSlots, c] = slotMatrices.shape;
-  return tf.tidy(() => {
-    const perImage = nSlots === n ? slotMatrices : slotMatrices.reshape([nSlots / n, n, c, c]).sum(0); // [n, C_out, C_in]
-    return perImage.transpose([0, 2, 1]).reshape([n * c, c]) as tf.Tensor2D; // [n·C_in, C_out]
   });
 }
 

@@ -1,6 +1,5 @@
 /**
- * The bind-and-bundle product of bind_bundle.ts as one native kernel (n ≥ 2), and for
- * evaluation the stem, its ReLU and the binding fused into one (stemBindBundle).
+ * The bind-and-bundle product of bind_bundle.ts as one native kernel (n ≥ 2).
  *
  * As tfjs ops it is a transpose of the stem output ([G, n, P, C] → [G, P, n, C]) and a
  * [G·P, n·C] × [n·C, C] product: at small widths the copy costs more than the product. The
@@ -14,7 +13,6 @@ import { loadAddon, type NativeAddon } from '../backend/addon.js';
 import { uninitF32, valuesOf } from '../backend/kernel_util.js';
 
 export const BIND_BUNDLE = 'MimoBindBundle';
-export const STEM_BIND_BUNDLE = 'MimoStemBindBundle';
 
 interface Attrs {
   n: number;
@@ -31,7 +29,7 @@ let addon: NativeAddon | null | undefined;
 function nativeAddon(): NativeAddon | null {
   if (addon === undefined) {
     const a = loadAddon().addon;
-    addon = a && typeof a.bindBundle === 'function' && typeof a.stemBindBundle === 'function' ? a : null;
+    addon = a && typeof a.bindBundle === 'function' ? a : null;
     if (addon) register(addon);
   }
   return addon;
@@ -48,19 +46,6 @@ function register(a: NativeAddon): void {
       const [b, h, wd, c] = x.shape;
       const out = uninitF32((b / n) * h * wd * c);
       a.bindBundle(valuesOf(be, x), valuesOf(be, w), out, b / n, n, h * wd, c);
-      return be.makeTensorInfo([b / n, h, wd, c], 'float32', out);
-    },
-  });
-  tf.registerKernel({
-    kernelName: STEM_BIND_BUNDLE,
-    backendName: 'native',
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const be = backend as MathBackendCPU;
-      const { x, filter, bias, w } = inputs as Record<string, tf.TensorInfo>;
-      const { n } = attrs as unknown as Attrs;
-      const [b, h, wd, cin] = x.shape, [k, , , c] = filter.shape;
-      const out = uninitF32((b / n) * h * wd * c);
-      a.stemBindBundle(valuesOf(be, x), valuesOf(be, filter), valuesOf(be, bias), valuesOf(be, w), out, Int32Array.from([b / n, n, h, wd, cin, c, k]));
       return be.makeTensorInfo([b / n, h, wd, c], 'float32', out);
     },
   });
@@ -89,20 +74,4 @@ function register(a: NativeAddon): void {
 export function nativeBindBundle(x: tf.Tensor4D, w: tf.Tensor2D, n: number): tf.Tensor4D | null {
   if (tf.getBackend() !== 'native' || n < 2 || x.dtype !== 'float32' || nativeAddon() === null) return null;
   return tf.engine().runKernel(BIND_BUNDLE, { x, w }, { n } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
-}
-
-/** Widths the addon's stemBindBundle is compiled for. */
-const STEM_WIDTHS = [16, 32, 64];
-
-/**
- * Evaluation-time entrance in one native pass: relu(conv(x, filter) + bias) per image (stride
- * 1, padding (k−1)/2), bound with w ([n·C, C], see imageBlocks) and summed per group of n:
- * x [B, H, W, Cin], filter [k, k, Cin, C] → [B/n, H, W, C]. Not differentiable (use it with
- * stored batch-norm statistics only). Returns null when the active backend is not `native`,
- * the addon lacks the kernel, or the shapes are not ones it is compiled for.
- */
-export function nativeStemBindBundle(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D, w: tf.Tensor2D, n: number): tf.Tensor4D | null {
-  const [k, kw, , c] = filter.shape;
-  if (tf.getBackend() !== 'native' || k !== kw || k % 2 !== 1 || !STEM_WIDTHS.includes(c) || x.dtype !== 'float32' || nativeAddon() === null) return null;
-  return tf.engine().runKernel(STEM_BIND_BUNDLE, { x, filter, bias, w }, { n } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 }

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { batchNormTrain } from '../../ops/batch_norm.js';
-import { bindBundle, bundle, circulant, imageBlocks, nativeStemBindBundle } from '../../vsa/index.js';
+import { bindBundle, bundle, circulant } from '../../vsa/index.js';
 import { hasUnbind, operatingPoints, widths, type MimoConvConfig } from './config.js';
 import { layout, type Layout } from './layout.js';
 
@@ -90,15 +90,7 @@ export function forward(c: MimoConvConfig, p: Params, x: tf.Tensor4D, n: number,
     const w = need(p, name) as tf.Tensor4D;
     return tf.conv2d(h as tf.Tensor4D, w, stride, pads(w));
   };
-  // With stored statistics, BN(conv(h, W)) = conv(h, W·s) + (β − μ·s), s = γ/√(σ² + ε) per output channel.
-  const folded = (convName: string, bnName: string): { filter: tf.Tensor4D; bias: tf.Tensor1D } => {
-    const s = bnMode.kind === 'running' ? bnMode.stats[bnName] : undefined;
-    if (!s) throw new Error(`MIMOConv: no running statistics for batch norm '${bnName}' at n=${n}; calibrate them first (mimo calibrate)`);
-    const w = need(p, convName) as tf.Tensor4D; // [k, k, Cin, Cout]
-    const scale = (need(p, `${bnName}.gamma`) as tf.Tensor1D).mul(tf.rsqrt(s.variance.add(c.bnEps))); // [Cout]
-    return { filter: w.mul(scale) as tf.Tensor4D, bias: (need(p, `${bnName}.beta`) as tf.Tensor1D).sub(s.mean.mul(scale)) as tf.Tensor1D };
-  };
-  // conv → batch norm (→ activation: 'relu', or the name of a block activation). With stored
+  // conv → batch norm (→ activation: 'relu', or the name of a block's PReLU). With stored
   // statistics, BN(conv(h, W)) = conv(h, W·s) + (β − μ·s) with s = γ/√(σ² + ε) per output
   // channel: one fused convolution (activation included) instead of three passes.
   const convBn = (h: tf.Tensor, convName: string, bnName: string, stride: number, activation?: string): tf.Tensor => {
@@ -106,33 +98,24 @@ export function forward(c: MimoConvConfig, p: Params, x: tf.Tensor4D, n: number,
       const y = bn(conv(h, convName, stride), bnName);
       return activation === undefined ? y : activation === 'relu' ? tf.relu(y) : act(y, activation);
     }
-    const w = need(p, convName) as tf.Tensor4D;
-    const fused = { x: h as tf.Tensor4D, ...folded(convName, bnName), strides: stride, pad: pads(w) };
+    const s = bnMode.stats[bnName];
+    if (!s) throw new Error(`MIMOConv: no running statistics for batch norm '${bnName}' at n=${n}; calibrate them first (mimo calibrate)`);
+    const w = need(p, convName) as tf.Tensor4D; // [k, k, Cin, Cout]
+    const scale = (need(p, `${bnName}.gamma`) as tf.Tensor1D).mul(tf.rsqrt(s.variance.add(c.bnEps))); // [Cout]
+    const bias = (need(p, `${bnName}.beta`) as tf.Tensor1D).sub(s.mean.mul(scale)); // [Cout]
+    const fused = { x: h as tf.Tensor4D, filter: w.mul(scale) as tf.Tensor4D, strides: stride, pad: pads(w), bias };
     if (activation === undefined) return tf.fused.conv2d(fused);
     if (activation === 'relu' || c.arch !== 'mimonet') return tf.fused.conv2d({ ...fused, activation: 'relu' });
     return tf.fused.conv2d({ ...fused, activation: 'prelu', preluActivationWeights: need(p, activation) });
   };
 
+  // Stem: runs per image.
+  let h = convBn(x, 'stem.conv', 'stem.bn', 1, 'relu') as tf.Tensor4D; // [B, H, W, C0]
+  tap?.('stem', h);
+  // Superposition: B images -> B/n superpositions.
   const mats = slotMatrices(c, p);
-  // Folded evaluation on the native backend: stem, ReLU, binding and bundling in one pass
-  // (the per-image stem output is never stored; not when a tap wants it).
-  const stemBound = mats && !tap && bnMode.kind === 'running' && bnMode.fold !== false
-    ? (() => {
-        const { filter, bias } = folded('stem.conv', 'stem.bn');
-        return nativeStemBindBundle(x, filter, bias, imageBlocks(mats, n), n);
-      })()
-    : null;
-  let h: tf.Tensor4D;
-  if (stemBound) {
-    h = stemBound; // [B/n, H, W, C0]
-  } else {
-    // Stem: runs per image.
-    h = convBn(x, 'stem.conv', 'stem.bn', 1, 'relu') as tf.Tensor4D; // [B, H, W, C0]
-    tap?.('stem', h);
-    // Superposition: B images -> B/n superpositions.
-    if (mats) h = bindBundle(h, mats, n); // [B/n, H, W, C0]
-    else if (hasUnbind(c)) h = bundle(h, n, N); // no binding: each image summed into its N/n slots
-  }
+  if (mats) h = bindBundle(h, mats, n); // [B/n, H, W, C0]
+  else if (hasUnbind(c)) h = bundle(h, n, N); // no binding: each image summed into its N/n slots
   tap?.('bundled', h);
   // Trunk: runs once per superposition.
   for (const blk of l.blocks) {
