@@ -48,6 +48,8 @@ export interface NativeAddon {
   superposeUnbindGrad(dy: Float32Array, num: Float32Array, den: Float32Array, beta: Float32Array, dnum: Float32Array, dden: Float32Array, dims: Int32Array): void;
   /** MIMOConv bind + bundle: out[g, p, :] = Σ_j x[g, j, p, :] · w[j] for x [G, n, P, C], w [n, C, C]. */
   bindBundle(x: Float32Array, w: Float32Array, out: Float32Array, g: number, n: number, p: number, c: number): void;
+  /** Inverted dropout with a hashed mask (src/ops/dropout.ts): y[i] = x[i]·scale when kept. */
+  dropout(x: Float32Array, y: Float32Array, threshold: number, scale: number, key: number): void;
   /** out[i, :] = x[ids[i], :] for rows of `row` floats. */
   gatherRows(x: Float32Array, ids: Int32Array, row: number, out: Float32Array): void;
   /** Layer norm over the rows of x [rows, d]: y, and each row's mean and 1/σ. */

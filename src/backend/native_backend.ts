@@ -13,6 +13,7 @@ import { makeActivationGradKernels, registerActivationGrads } from './activation
 import { makeConvKernels } from './conv_kernels.js';
 import { makeElementwiseKernels } from './elementwise_kernels.js';
 import { makeGatherKernels } from './gather_kernels.js';
+import { makePadKernels } from './pad_kernels.js';
 import { makeMatmulKernels } from './matmul_kernels.js';
 import { makePoolKernels } from './pool_kernels.js';
 import { makeReduceKernels } from './reduce_kernels.js';
@@ -75,7 +76,7 @@ let registered = false;
 export function registerNativeBackend(addon: NativeAddon, priority = 3): string[] {
   const overrides = [...makeConvKernels(addon), ...makeMatmulKernels(addon),
     ...makeElementwiseKernels(addon), ...makeReduceKernels(addon), ...makePoolKernels(addon),
-    ...makeActivationGradKernels(addon), ...makeGatherKernels(addon)];
+    ...makeActivationGradKernels(addon), ...makeGatherKernels(addon), ...makePadKernels()];
   if (!registered) {
     tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(), priority);
     const overridden = new Set(overrides.map((k) => k.kernelName));

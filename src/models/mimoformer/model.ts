@@ -6,6 +6,7 @@
  * the dual head for two-document tasks).
  */
 import * as tf from '@tensorflow/tfjs';
+import { dropout } from '../../ops/dropout.js';
 import { layerNorm } from '../../ops/layer_norm.js';
 import { randomBipolarKeys } from '../../vsa/index.js';
 import { positions, resolveFormerConfig, type MimoFormerConfig } from './config.js';
@@ -89,7 +90,7 @@ export class MimoFormer {
     if (c.scheme !== 'performer') groupsOf(b, { m: grid, n: grid });
     // Seeded dropout (when a seed is given) keeps training reproducible across resumes.
     let dk = 0;
-    const drop = (t: tf.Tensor) => (training && c.dropout > 0 ? tf.dropout(t, c.dropout, undefined, dropoutSeed === undefined ? undefined : dropoutSeed + dk++) : t);
+    const drop = (t: tf.Tensor) => (training && c.dropout > 0 ? dropout(t, c.dropout, dropoutSeed === undefined ? undefined : dropoutSeed + dk++) : t);
     const mask = tokens.notEqual(0).cast('float32') as tf.Tensor2D; // [B, L]
     let x = drop(tf.gather(this.params.tok, tokens).add(this.params.pos.slice([0, 0], [l, c.d]))); // [B, L, d]
     // Attention works on the projections' own layout: no head transposes.
