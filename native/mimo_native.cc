@@ -100,7 +100,7 @@ struct Conv {
   }
 };
 
-// Activation codes shared with src/backend/native_kernels.ts.
+// Activation codes shared with src/backend/kernel_util.ts (activationCode, PRELU_ACT).
 enum Act { ACT_NONE = 0, ACT_RELU = 1, ACT_RELU6 = 2, ACT_ELU = 3, ACT_SIGMOID = 4, ACT_LEAKY = 5, ACT_PRELU = 6 };
 
 primitive_attr act_attr(int act, float alpha) {
@@ -352,7 +352,6 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
 // arithmetic of tfjs's cpu kernel, NaN handling included, so the cpu backend stays an
 // exact-enough oracle. Op codes are shared with src/backend/elementwise_kernels.ts and
 // src/backend/reduce_kernels.ts.
-
 
 int64_t chunks_for(int64_t n) { return n < kParMin ? 1 : omp_get_max_threads(); }
 
