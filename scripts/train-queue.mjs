@@ -27,8 +27,9 @@ const fs = ['--steps', '12000', '--batch', '32', '--lr', '1e-3', '--warmup', '60
 
 // Full-length LRA tasks (SPEC §3.9; ListOps 2000 tokens, Image / Pathfinder 1024, Text 1000) on the
 // F-S model, sized so the Performer trains in ~1.5 h on one core: ~0.5 s per step at L≈1000 and
-// ~1.1 s at L=2000 (measured with --threads 1 on an idle machine); att. M=N=4 keeps the first 15 %
-// of its steps at M=N=2 (SPEC §5.2 E5).
+// ~1.1 s at L=2000 (measured with --threads 1 on an idle machine; since the dropout kernel the
+// Image steps take 0.27-0.39 s pinned to one core); att. M=N=4 keeps the first 15 % of its steps
+// at M=N=2 (SPEC §5.2 E5).
 const lra = (task, steps) => {
   const base = ['--steps', String(steps), '--batch', '32', '--lr', '1e-3', '--warmup', String(Math.round(steps * 0.05)), '--eval-every', '500', '--eval-batches', '32'];
   return [
