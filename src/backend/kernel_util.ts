@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { bufferPool } from './buffer_pool.js';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { loadAddon, type NativeAddon } from './addon.js';
 
 /** A kernel's named inputs, all present. */
 export type Ins<K extends string> = Record<K, tf.TensorInfo>;
@@ -21,13 +22,13 @@ export function cpuKernel(name: string): tf.KernelFunc {
   return k.kernelFunc;
 }
 
+/** The addon's code for a PReLU epilogue (convolutions only; slopes passed separately). */
+export const PRELU_ACT = 6;
+
 /**
  * Activation code understood by the addon's post-ops, or -1 where the epilogue
  * needs tensors of its own (prelu) and has to run in JS.
  */
-/** The addon's code for a PReLU epilogue (convolutions only; slopes passed separately). */
-export const PRELU_ACT = 6;
-
 export function activationCode(activation: string | undefined | null): number {
   switch (activation ?? 'linear') {
     case 'linear': return 0;
@@ -58,4 +59,16 @@ export function uninitF32(n: number): Float32Array {
  */
 export function outputF32(writtenInFull: boolean, n: number): Float32Array {
   return writtenInFull ? uninitF32(n) : new Float32Array(n);
+}
+
+/**
+ * Registers an op's kernels on `cpu` (made with addon null: the JS loops) and on `native`
+ * (made with the addon when it exports `needs`, else the same JS loops).
+ */
+export function registerOnBothBackends(needs: keyof NativeAddon, kernels: (addon: NativeAddon | null) => Record<string, tf.KernelFunc>): void {
+  for (const backendName of ['cpu', 'native']) {
+    const a = backendName === 'native' ? loadAddon().addon : null;
+    const addon = a && typeof a[needs] === 'function' ? a : null;
+    for (const [kernelName, kernelFunc] of Object.entries(kernels(addon))) tf.registerKernel({ kernelName, backendName, kernelFunc });
+  }
 }

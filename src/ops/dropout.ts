@@ -13,8 +13,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { loadAddon, type NativeAddon } from '../backend/addon.js';
-import { outputF32, valuesOf as vals } from '../backend/kernel_util.js';
+import type { NativeAddon } from '../backend/addon.js';
+import { outputF32, registerOnBothBackends, valuesOf as vals } from '../backend/kernel_util.js';
 
 export const DROPOUT = 'MimoDropout';
 
@@ -64,11 +64,7 @@ let registered = false;
 function register(): void {
   if (registered) return;
   registered = true;
-  for (const backendName of ['cpu', 'native']) {
-    const a = backendName === 'native' ? loadAddon().addon : null;
-    const addon = a && typeof a.dropout === 'function' ? a : null;
-    tf.registerKernel({ kernelName: DROPOUT, backendName, kernelFunc: kernel(addon) });
-  }
+  registerOnBothBackends('dropout', (addon) => ({ [DROPOUT]: kernel(addon) }));
   tf.registerGradient({
     kernelName: DROPOUT,
     gradFunc: (dy, _saved, attrs) => ({

@@ -11,8 +11,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { loadAddon, type NativeAddon } from '../backend/addon.js';
-import { outputF32, uninitF32, valuesOf as vals } from '../backend/kernel_util.js';
+import type { NativeAddon } from '../backend/addon.js';
+import { outputF32, registerOnBothBackends, uninitF32, valuesOf as vals } from '../backend/kernel_util.js';
 
 export const LAYER_NORM = 'MimoLayerNorm';
 export const LAYER_NORM_GRAD = 'MimoLayerNormGrad';
@@ -77,12 +77,7 @@ let registered = false;
 function register(): void {
   if (registered) return;
   registered = true;
-  for (const backendName of ['cpu', 'native']) {
-    const a = backendName === 'native' ? loadAddon().addon : null;
-    const addon = a && typeof a.layerNorm === 'function' ? a : null;
-    tf.registerKernel({ kernelName: LAYER_NORM, backendName, kernelFunc: forwardKernel(addon) });
-    tf.registerKernel({ kernelName: LAYER_NORM_GRAD, backendName, kernelFunc: backwardKernel(addon) });
-  }
+  registerOnBothBackends('layerNorm', (addon) => ({ [LAYER_NORM]: forwardKernel(addon), [LAYER_NORM_GRAD]: backwardKernel(addon) }));
   tf.registerGradient({
     kernelName: LAYER_NORM,
     inputsToSave: ['x', 'gamma'],

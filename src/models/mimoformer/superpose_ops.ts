@@ -23,8 +23,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { outputF32, valuesOf as vals } from '../../backend/kernel_util.js';
-import { loadAddon, type NativeAddon } from '../../backend/addon.js';
+import { outputF32, registerOnBothBackends, valuesOf as vals } from '../../backend/kernel_util.js';
+import type { NativeAddon } from '../../backend/addon.js';
 
 export const BUNDLE = 'MimoSuperposeBundle';
 export const BUNDLE_GRAD = 'MimoSuperposeBundleGrad';
@@ -223,17 +223,10 @@ let registered = false;
 function register(): void {
   if (registered) return;
   registered = true;
-  for (const backendName of ['cpu', 'native']) {
-    const a = backendName === 'native' ? loadAddon().addon : null;
-    const addon = a && typeof a.superposeBundle === 'function' ? a : null;
-    tf.registerKernel({ kernelName: BUNDLE, backendName, kernelFunc: bundleKernel(addon) });
-    tf.registerKernel({ kernelName: BUNDLE_GRAD, backendName, kernelFunc: bundleGradKernel(addon) });
-    tf.registerKernel({ kernelName: UNBIND, backendName, kernelFunc: unbindKernel(addon) });
-    tf.registerKernel({ kernelName: UNBIND_GRAD, backendName, kernelFunc: unbindGradKernel(addon) });
-    const arr = addon && typeof addon.arrangeGrid === 'function' ? addon : null;
-    tf.registerKernel({ kernelName: ARRANGE, backendName, kernelFunc: arrangeKernel(arr) });
-    tf.registerKernel({ kernelName: ARRANGE_GRAD, backendName, kernelFunc: arrangeGradKernel(arr) });
-  }
+  registerOnBothBackends('superposeBundle', (addon) => ({
+    [BUNDLE]: bundleKernel(addon), [BUNDLE_GRAD]: bundleGradKernel(addon), [UNBIND]: unbindKernel(addon), [UNBIND_GRAD]: unbindGradKernel(addon),
+  }));
+  registerOnBothBackends('arrangeGrid', (addon) => ({ [ARRANGE]: arrangeKernel(addon), [ARRANGE_GRAD]: arrangeGradKernel(addon) }));
   tf.registerGradient({
     kernelName: ARRANGE,
     inputsToSave: ['x', 'mask'],
