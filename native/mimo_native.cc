@@ -193,6 +193,44 @@ ConvFwdEntry& conv_fwd_entry(const std::vector<int64_t>& sig, bool with_bias, in
   return ref;
 }
 
+int64_t chunks_for(int64_t n);
+
+// A [c] vector repeated to at least kTile + c floats, so that tile + (i % c) read for
+// kTile elements gives the vector's values for positions i, i+1, ... of a [rows, c] array.
+constexpr int64_t kTile = 512;
+std::vector<float> channel_tile(const float* v, int64_t c) {
+  const int64_t len = (kTile / c + 2) * c;
+  std::vector<float> t(len);
+  for (int64_t i = 0; i < len; i++) t[i] = v[i % c];
+  return t;
+}
+
+// [rows, c] op [c] (or [c] op [rows, c]) with a short c, e.g. a per-channel bias or PReLU
+// slope on 16-channel activations: row-by-row runs of c elements do not vectorise well, so
+// the vector is tiled and the array walked in runs of kTile elements.
+template <class F>
+void binary_channel_exec(F f, int64_t rows, int64_t c, bool a_full, const float* a, const float* b, float* o) {
+  const int64_t total = rows * c;
+  const auto tile = channel_tile(a_full ? b : a, c);
+  const int64_t nch = chunks_for(total);
+#pragma omp parallel for if (nch > 1) schedule(static, 1)
+  for (int64_t ch = 0; ch < nch; ch++) {
+    const int64_t lo = total * ch / nch, hi = total * (ch + 1) / nch;
+    for (int64_t pos = lo; pos < hi; pos += kTile) {
+      const int64_t n = std::min(kTile, hi - pos);
+      const float* t = tile.data() + pos % c;
+      // omp simd: o may be a itself (in place); each element only reads its own position.
+      if (a_full) {
+#pragma omp simd
+        for (int64_t i = 0; i < n; i++) o[pos + i] = f(a[pos + i], t[i]);
+      } else {
+#pragma omp simd
+        for (int64_t i = 0; i < n; i++) o[pos + i] = f(t[i], b[pos + i]);
+      }
+    }
+  }
+}
+
 // conv2dForward(x, w, bias|null, y, sig Int32Array(17), act, alpha[, preluSlopes])
 // With act = ACT_PRELU, preluSlopes holds one slope per output channel or one in all (alpha
 // is then ignored).
@@ -222,14 +260,19 @@ Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
   e.prim.execute(strm(), args);
   strm().wait();
   if (act == ACT_PRELU) {
+    // In place over y viewed as [rows, o], in kTile runs against the tiled slopes.
     const float* a = f32(info[7], "preluSlopes");
     float* yv = f32(info[3], "y");
-    const int64_t rows = s.n * s.oh * s.ow, o = s.o, step = slopes == 1 ? 0 : 1;
-#pragma omp parallel for if (rows * o >= kParMin) schedule(static)
-    for (int64_t r = 0; r < rows; r++) {
-      float* yr = yv + r * o;
-#pragma omp simd
-      for (int64_t k = 0; k < o; k++) yr[k] = yr[k] < 0.f ? yr[k] * a[k * step] : yr[k];
+    const int64_t rows = s.n * s.oh * s.ow, o = s.o;
+    auto f = [](float x, float al) { return x * (x < 0 ? al : 1.f); };
+    if (slopes == 1) {
+      const int64_t total = rows * o, nch = chunks_for(total);
+      const float al = a[0];
+#pragma omp parallel for if (nch > 1) schedule(static, 1)
+      for (int64_t c = 0; c < nch; c++)
+        for (int64_t i = total * c / nch, hi = total * (c + 1) / nch; i < hi; i++) yv[i] = f(yv[i], al);
+    } else {
+      binary_channel_exec(f, rows, o, true, yv, a, yv);
     }
   }
   return env.Undefined();
@@ -478,6 +521,13 @@ template <class F>
 void binary_exec(F f, const Bcast& p, const float* a, const float* b, float* o) {
   if (p.total == 0) return;
   const int r = static_cast<int>(p.dim.size());
+  if (r == 2 && p.dim[1] < kTile / 2) {
+    const int64_t c = p.dim[1];
+    if (p.sa[0] == c && p.sa[1] == 1 && p.sb[0] == 0 && p.sb[1] == 1)
+      return binary_channel_exec(f, p.dim[0], c, true, a, b, o);
+    if (p.sb[0] == c && p.sb[1] == 1 && p.sa[0] == 0 && p.sa[1] == 1)
+      return binary_channel_exec(f, p.dim[0], c, false, a, b, o);
+  }
   const int64_t inner = p.dim[r - 1];
   const bool isa = p.sa[r - 1] != 0, isb = p.sb[r - 1] != 0;
   const int64_t nch = chunks_for(p.total);

@@ -45,6 +45,12 @@ const pairs: [number[], number[]][] = [
   [[8, 1, 1, 16], [8, 32, 32, 16]],
   [[40000], []],
   [[3, 100, 1, 120], [1, 1, 110, 120]],
+  // Short channel vectors against large arrays (the tiled per-channel path), with odd
+  // channel counts so the threads' slices start mid-row.
+  [[5, 61, 67, 11], [11]],
+  [[11], [5, 61, 67, 11]],
+  [[2, 150, 150, 3], [1, 1, 1, 3]],
+  [[70000, 1], [1]],
 ];
 
 const binaries: [string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor][] = [
@@ -65,7 +71,7 @@ test('binary ops match cpu on every broadcast pattern', { skip }, async () => {
 
 test('prelu matches cpu with scalar, per-channel and broadcast alphas', { skip }, async () => {
   await setup();
-  for (const [xs, as] of [[[2, 5, 5, 6], [6]], [[2, 5, 5, 6], []], [[3, 4, 6], [1, 4, 6]], [[8, 32, 32, 16], [16]]]) {
+  for (const [xs, as] of [[[2, 5, 5, 6], [6]], [[2, 5, 5, 6], []], [[3, 4, 6], [1, 4, 6]], [[8, 32, 32, 16], [16]], [[5, 61, 67, 11], [11]]]) {
     await compare(`prelu ${xs} alpha ${as}`, () => tf.prelu(T(xs, 3), T(as, 4, 0, 0.5)));
   }
 });

@@ -19,6 +19,8 @@ const convCases: ConvCase[] = [
   { n: 2, h: 10, w: 11, c: 8, k: 3, kw: 1, o: 8, s: 1, pad: 'same' },
   { n: 2, h: 12, w: 12, c: 3, k: 3, o: 5, s: 1, pad: 'same', d: 2 },
   { n: 4, h: 16, w: 16, c: 32, k: 3, o: 64, s: 1, pad: 'same' },
+  // Output above the addon's parallel threshold with an odd channel count (PReLU epilogue slices start mid-row).
+  { n: 3, h: 31, w: 29, c: 5, k: 3, o: 13, s: 1, pad: 'same' },
 ];
 
 for (const cc of convCases) {

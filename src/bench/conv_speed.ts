@@ -10,7 +10,7 @@ import { macsPerImage, MimoConvNet, modelName, type MimoConvConfig } from '../mo
 import { convTrainStep } from '../train/conv_step.js';
 import { Sgd } from '../train/sgd.js';
 import { profileKernels, type Profile } from './profile.js';
-import { medianSeconds } from './timing.js';
+import { interleavedMedians, medianSeconds } from './timing.js';
 
 export interface ConvSpeedRow {
   n: number;
@@ -42,41 +42,67 @@ function images(count: number, size: number, seed: number): { x: Float32Array; y
   return { x, y: Int32Array.from({ length: count }, (_, i) => i % 10) };
 }
 
-/** Measures one model at each n. */
-export function benchConvSpeed(config: Partial<MimoConvConfig>, ns: number[], o: ConvSpeedOptions = {}): { model: string; config: MimoConvConfig; rows: ConvSpeedRow[] } {
+export interface ConvSpeedResult {
+  model: string;
+  config: MimoConvConfig;
+  rows: ConvSpeedRow[];
+  /** The baseline network at n = 1, when one was asked for. */
+  baseline?: { model: string; config: MimoConvConfig; row: ConvSpeedRow };
+}
+
+/**
+ * Measures one model at each n, and optionally a baseline network at n = 1. Inference for all
+ * of them is timed in interleaved rounds (their ratios are what the targets compare), then
+ * the training steps one after the other.
+ */
+export function benchConvSpeed(config: Partial<MimoConvConfig>, ns: number[], o: ConvSpeedOptions = {}, baselineConfig?: Partial<MimoConvConfig>): ConvSpeedResult {
   const batch = o.batch ?? 128, size = o.imageSize ?? 32, reps = o.reps ?? 3;
-  const net = new MimoConvNet(config, 1);
-  const sgd = new Sgd(net.params, { weightDecay: 1e-5, noDecay: net.noDecay() });
+  const nets: MimoConvNet[] = [];
+  const tensors: tf.Tensor[] = [];
   try {
+    const net = new MimoConvNet(config, 1);
+    nets.push(net);
     for (const n of ns) if (net.config.capacity % n !== 0) throw new Error(`bench conv: n=${n} does not divide the capacity N=${net.config.capacity}`);
-    const inputs = ns.map((n) => images(batch * n, size, n));
-    // Inference at every n first, then the training steps: a training step leaves the heap
-    // and caches in another state, and timing inference after one made it about 20% slower (n=4: 607 vs 777 images/s).
-    const infer = ns.map((n, i) => {
-      const xt = tf.tensor4d(inputs[i].x, [batch * n, size, size, 3]);
+    const base = baselineConfig ? new MimoConvNet(baselineConfig, 1) : null;
+    if (base) nets.push(base);
+    // (network, n) pairs: the model at each n, then the baseline at n = 1.
+    const cases = [...ns.map((n) => ({ net, n })), ...(base ? [{ net: base, n: 1 }] : [])];
+    const inputs = cases.map((c, i) => images(batch * c.n, size, i === ns.length ? 1 : c.n));
+    // Inference first, then the training steps: a training step leaves the heap and caches in
+    // another state, and timing inference after one made it about 20% slower (n=4: 607 vs 777 images/s).
+    const calls = cases.map((c, i) => {
+      const xt = tf.tensor4d(inputs[i].x, [batch * c.n, size, size, 3]);
+      tensors.push(xt);
       // Evaluation needs running statistics for n: one calibration batch.
-      net.calibrate(n, [xt]);
-      const s = medianSeconds(() => tf.tidy(() => { net.forward(xt, n, { training: false, fold: o.fold }).logits.dataSync(); }), reps, o.minSeconds ?? 0);
-      xt.dispose();
-      o.onProgress?.();
-      return s;
+      c.net.calibrate(c.n, [xt]);
+      return () => tf.tidy(() => { c.net.forward(xt, c.n, { training: false, fold: o.fold }).logits.dataSync(); });
     });
-    const rows = ns.map((n, i) => {
+    const infer = interleavedMedians(calls, reps, (o.minSeconds ?? 0) * cases.length);
+    cases.forEach(() => o.onProgress?.());
+    const rows = cases.map((c, i) => {
       let trainStep = NaN;
       if (!o.inferenceOnly) {
-        const { x, y } = inputs[i];
-        trainStep = medianSeconds(() => {
-          convTrainStep(net, sgd, { x, shape: [batch * n, size, size, 3], y, yPerm: y, lambda: 1, n },
-            { bindingReg: 0.1, isometryReg: net.config.arch === 'mimonet' ? 1e-4 : 0, clipNorm: 1000, normLimit: Infinity, lr: 1e-4, momentum: 0.9 });
-        }, reps);
+        const sgd = new Sgd(c.net.params, { weightDecay: 1e-5, noDecay: c.net.noDecay() });
+        try {
+          const { x, y } = inputs[i];
+          trainStep = medianSeconds(() => {
+            convTrainStep(c.net, sgd, { x, shape: [batch * c.n, size, size, 3], y, yPerm: y, lambda: 1, n: c.n },
+              { bindingReg: 0.1, isometryReg: c.net.config.arch === 'mimonet' ? 1e-4 : 0, clipNorm: 1000, normLimit: Infinity, lr: 1e-4, momentum: 0.9 });
+          }, reps);
+        } finally {
+          sgd.dispose();
+        }
         o.onProgress?.();
       }
-      return { n, images_per_s: Math.round((batch * n) / infer[i] * 10) / 10, train_step_s: Math.round(trainStep * 1000) / 1000, flops_per_image: Math.round(2 * macsPerImage(net.config, n, size)) };
+      return { n: c.n, images_per_s: Math.round((batch * c.n) / infer[i] * 10) / 10, train_step_s: Math.round(trainStep * 1000) / 1000, flops_per_image: Math.round(2 * macsPerImage(c.net.config, c.n, size)) };
     });
-    return { model: modelName(net.config), config: net.config, rows };
+    return {
+      model: modelName(net.config), config: net.config, rows: rows.slice(0, ns.length),
+      ...(base ? { baseline: { model: modelName(base.config), config: base.config, row: rows[ns.length] } } : {}),
+    };
   } finally {
-    sgd.dispose();
-    net.dispose();
+    tf.dispose(tensors);
+    for (const n of nets) n.dispose();
   }
 }
 

@@ -22,3 +22,29 @@ export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
 }
+
+/**
+ * Median wall-clock seconds of each of several functions, timed in interleaved rounds: every
+ * round times each function for about minSeconds / rounds (at least one call, after one
+ * untimed warm-up call), so a slow spell on a shared machine (another process, a frequency
+ * change) lands on all of them alike and their ratios stay comparable. Each function gets at
+ * least `reps` timed calls and at most 100.
+ */
+export function interleavedMedians(fns: (() => void)[], reps: number, minSeconds = 0, rounds = 5): number[] {
+  const ts: number[][] = fns.map(() => []);
+  const slice = minSeconds / rounds;
+  for (let r = 0; r < rounds || ts.some((t) => t.length < reps); r++) {
+    fns.forEach((fn, i) => {
+      fn();
+      let spent = 0;
+      do {
+        const t = performance.now();
+        fn();
+        const dt = (performance.now() - t) / 1000;
+        ts[i].push(dt);
+        spent += dt;
+      } while (spent < slice && ts[i].length < 100);
+    });
+  }
+  return ts.map(median);
+}

@@ -35,13 +35,12 @@ export const benchConv: Command = {
     const steps = (ns.length + (baseName === 'none' ? 0 : 1)) * (args['inference-only'] ? 1 : 2);
     const bar = new Progress(steps, 'bench conv', { json: Boolean(args.json) });
     const common = { batch: args.batch as number, imageSize: args['image-size'] as number, reps: args.reps as number, minSeconds: args['min-seconds'] as number, inferenceOnly: Boolean(args['inference-only']), fold: !args['no-fold'], onProgress: () => bar.tick() };
-    const main = benchConvSpeed(cfg, ns, common);
+    // The baseline is timed in the same interleaved rounds as the model (see benchConvSpeed).
+    const main = benchConvSpeed(cfg, ns, common, baseName === 'none' ? undefined : { ...parseModelName(baseName), initialWidth: 1, binding: 'none', capacity: 1 });
     let baseline: { model: string; images_per_s: number; train_step_s: number; flops_per_image: number } | null = null;
-    if (baseName !== 'none') {
-      const p = parseModelName(baseName);
-      const r = benchConvSpeed({ ...p, initialWidth: 1, binding: 'none', capacity: 1 }, [1], common);
-      baseline = { model: r.model, ...r.rows[0] };
-      delete (baseline as { n?: number }).n;
+    if (main.baseline) {
+      const { images_per_s, train_step_s, flops_per_image } = main.baseline.row;
+      baseline = { model: main.baseline.model, images_per_s, train_step_s, flops_per_image };
     }
     bar.finish();
     const profile = args.profile ? await profileConvStep(cfg, N, args.batch as number, args['image-size'] as number) : undefined;
