@@ -73,6 +73,10 @@ void check_len(const Napi::Env& env, const Napi::Value& v, size_t want, const ch
 
 // Below this many elements an op runs on the calling thread: an OpenMP fork/join costs
 // microseconds, more than the whole op.
+// The interface version src/backend/addon.ts expects (ADDON_ABI): bump both whenever an
+// export is added or changes its arguments, so a stale build is refused, not half-used.
+constexpr int kAbi = 2;
+
 constexpr int64_t kParMin = 32768;
 
 // ---------------------------------------------------------------- convolution
@@ -1565,6 +1569,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("convImplInfo", Napi::Function::New<guarded<ConvImplInfo>>(env));
   exports.Set("clearCache", Napi::Function::New<guarded<ClearCache>>(env));
   exports.Set("version", Napi::Function::New<guarded<Version>>(env));
+  exports.Set("abi", Napi::Number::New(env, kAbi));
   return exports;
 }
 

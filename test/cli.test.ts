@@ -3,6 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { COMMANDS } from '../src/cli/commands/index.js';
 
@@ -100,4 +103,19 @@ test('train conv and eval reject missing or bad arguments with the fix', () => {
   const missing = mimo(['eval', '--checkpoint', '/nonexistent/m.ckpt', '--json']);
   assert.equal(missing.code, 1);
   assert.match(JSON.parse(missing.last).error, /\/nonexistent\/m.ckpt/);
+});
+
+test('an addon built from older sources is refused with the rebuild command, and cpu takes over', () => {
+  // A stand-in "addon" without the interface version: what a build from before it looks like.
+  const dir = mkdtempSync(join(tmpdir(), 'mimo-stale-'));
+  const stale = join(dir, 'mimo_native.cjs');
+  writeFileSync(stale, 'module.exports = { version: () => "2.6.3" };\n');
+  try {
+    const r = mimo(['info', '--json'], { MIMO_NATIVE_ADDON: stale, MIMO_BACKEND: '' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.last).backend, 'cpu');
+    assert.match(r.stderr, /out of date \(interface 1, this code needs \d+\): rebuild it with npm run build:native/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -75,7 +75,12 @@ export interface NativeAddon {
   convImplInfo(sig: Int32Array): string;
   clearCache(): void;
   version(): string;
+  /** Interface version (ADDON_ABI); absent in builds that predate it. */
+  readonly abi?: number;
 }
+
+/** The addon interface version this code needs (kAbi in native/mimo_native.cc). */
+export const ADDON_ABI = 2;
 
 let cached: { addon: NativeAddon | null; reason: string } | undefined;
 
@@ -91,7 +96,10 @@ export function loadAddon(): { addon: NativeAddon | null; reason: string } {
   }
   try {
     const require = createRequire(import.meta.url);
-    cached = { addon: require(path) as NativeAddon, reason: '' };
+    const addon = require(path) as NativeAddon;
+    // A build from older sources lacks kernels or takes other arguments: refuse it whole.
+    cached = addon.abi === ADDON_ABI ? { addon, reason: '' }
+      : { addon: null, reason: `native addon ${path} is out of date (interface ${addon.abi ?? 1}, this code needs ${ADDON_ABI}): rebuild it with npm run build:native` };
   } catch (e) {
     cached = { addon: null, reason: `native addon ${path} failed to load (${(e as Error).message.split('\n')[0]}): is libdnnl2 installed (apt-get install -y libdnnl-dev)? Rebuild with npm run build:native` };
   }

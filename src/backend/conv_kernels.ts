@@ -52,9 +52,9 @@ export function makeConvKernels(addon: NativeAddon): tf.KernelConfig[] {
     const { x, filter, bias, preluActivationWeights: slopes } = inputs as Ins<'x' | 'filter'> & { bias?: tf.TensorInfo; preluActivationWeights?: tf.TensorInfo };
     const a = attrs as unknown as tf.FusedConv2DAttrs;
     const outC = filter.shape[3];
-    // PReLU: one slope, or one per output channel (a [C] or [1, 1, 1, C] tensor), by an addon that has the epilogue.
+    // PReLU: one slope, or one per output channel (a [C] or [1, 1, 1, C] tensor).
     const nSlopes = slopes == null ? 0 : tf.util.sizeFromShape(slopes.shape);
-    const prelu = a.activation === 'prelu' && slopes != null && typeof addon.bindBundle === 'function' /* built with the PReLU epilogue */ &&
+    const prelu = a.activation === 'prelu' && slopes != null &&
       (nSlopes === 1 || (nSlopes === outC && slopes.shape[slopes.shape.length - 1] === outC));
     const act = prelu ? PRELU_ACT : activationCode(a.activation);
     const simpleBias = bias == null || (bias.shape.length === 1 && bias.shape[0] === outC);

@@ -63,12 +63,11 @@ export function outputF32(writtenInFull: boolean, n: number): Float32Array {
 
 /**
  * Registers an op's kernels on `cpu` (made with addon null: the JS loops) and on `native`
- * (made with the addon when it exports `needs`, else the same JS loops).
+ * (made with the addon, which loadAddon only returns when it has every export).
  */
-export function registerOnBothBackends(needs: keyof NativeAddon, kernels: (addon: NativeAddon | null) => Record<string, tf.KernelFunc>): void {
+export function registerOnBothBackends(kernels: (addon: NativeAddon | null) => Record<string, tf.KernelFunc>): void {
   for (const backendName of ['cpu', 'native']) {
-    const a = backendName === 'native' ? loadAddon().addon : null;
-    const addon = a && typeof a[needs] === 'function' ? a : null;
+    const addon = backendName === 'native' ? loadAddon().addon : null;
     for (const [kernelName, kernelFunc] of Object.entries(kernels(addon))) tf.registerKernel({ kernelName, backendName, kernelFunc });
   }
 }

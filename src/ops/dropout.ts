@@ -64,7 +64,7 @@ let registered = false;
 function register(): void {
   if (registered) return;
   registered = true;
-  registerOnBothBackends('dropout', (addon) => ({ [DROPOUT]: kernel(addon) }));
+  registerOnBothBackends((addon) => ({ [DROPOUT]: kernel(addon) }));
   tf.registerGradient({
     kernelName: DROPOUT,
     gradFunc: (dy, _saved, attrs) => ({

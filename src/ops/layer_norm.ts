@@ -77,7 +77,7 @@ let registered = false;
 function register(): void {
   if (registered) return;
   registered = true;
-  registerOnBothBackends('layerNorm', (addon) => ({ [LAYER_NORM]: forwardKernel(addon), [LAYER_NORM_GRAD]: backwardKernel(addon) }));
+  registerOnBothBackends((addon) => ({ [LAYER_NORM]: forwardKernel(addon), [LAYER_NORM_GRAD]: backwardKernel(addon) }));
   tf.registerGradient({
     kernelName: LAYER_NORM,
     inputsToSave: ['x', 'gamma'],

@@ -28,8 +28,7 @@ export function stackPixels(x: tf.Tensor, n: number): tf.Tensor2D {
 let addon: NativeAddon | null | undefined;
 function nativeAddon(): NativeAddon | null {
   if (addon === undefined) {
-    const a = loadAddon().addon;
-    addon = a && typeof a.bindBundle === 'function' ? a : null;
+    addon = loadAddon().addon;
     if (addon) register(addon);
   }
   return addon;

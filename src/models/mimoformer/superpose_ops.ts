@@ -66,7 +66,6 @@ function walkBundle(shape: number[], a: BundleAttrs, mask: Float32Array | null, 
 }
 
 /** Output storage: the addon writes every value (no zeroing needed); the JS loops accumulate into zeros. */
-const alloc = (addon: NativeAddon | null, n: number) => outputF32(addon !== null, n);
 
 const dims = (xShape: number[], a: { m: number; n: number; rows?: boolean }) => Int32Array.from([...xShape, a.m, a.n, a.rows ? 1 : 0]);
 
@@ -78,7 +77,7 @@ function bundleKernel(addon: NativeAddon | null): tf.KernelFunc {
     const [b, l, h, d] = x.shape;
     const K = a.rows ? a.m : a.n;
     const xv = vals(be, x), bv = vals(be, beta), mv = a.masked ? vals(be, mask) : null;
-    const out = alloc(addon, (b / (a.m * a.n)) * h * K * l * d);
+    const out = outputF32(addon !== null, (b / (a.m * a.n)) * h * K * l * d);
     if (addon) addon.superposeBundle(xv, bv, mv, out, dims(x.shape, a), a.scale);
     else walkBundle(x.shape, a, mv, (o, xo, bo, coef) => {
       for (let i = 0; i < d; i++) out[o + i] += coef * bv[bo + i] * xv[xo + i];
@@ -94,7 +93,7 @@ function bundleGradKernel(addon: NativeAddon | null): tf.KernelFunc {
     const { dy, beta, mask } = inputs as Record<string, tf.TensorInfo>;
     const d = a.xShape[3];
     const gv = vals(be, dy), bv = vals(be, beta), mv = a.masked ? vals(be, mask) : null;
-    const dx = alloc(addon, tf.util.sizeFromShape(a.xShape));
+    const dx = outputF32(addon !== null, tf.util.sizeFromShape(a.xShape));
     if (addon) addon.superposeBundleGrad(gv, bv, mv, dx, dims(a.xShape, a), a.scale);
     else walkBundle(a.xShape, a, mv, (o, xo, bo, coef) => {
       for (let i = 0; i < d; i++) dx[xo + i] = coef * bv[bo + i] * gv[o + i];
@@ -128,7 +127,7 @@ function unbindKernel(addon: NativeAddon | null): tf.KernelFunc {
     const { num, den, beta } = inputs as Record<string, tf.TensorInfo>;
     const [G, h, N, l, d] = num.shape;
     const nv = vals(be, num), dv = vals(be, den), bv = vals(be, beta);
-    const out = alloc(addon, G * m * N * l * h * d);
+    const out = outputF32(addon !== null, G * m * N * l * h * d);
     if (addon) addon.superposeUnbind(nv, dv, bv, out, dims([G * m * N, l, h, d], { m, n: N }));
     else walkUnbind(num.shape, m, (o, no, bo, de) => {
       const inv = 1 / dv[de];
@@ -145,7 +144,7 @@ function unbindGradKernel(addon: NativeAddon | null): tf.KernelFunc {
     const { dy, num, den, beta } = inputs as Record<string, tf.TensorInfo>;
     const [G, h, N, l, d] = num.shape;
     const gv = vals(be, dy), nv = vals(be, num), dv = vals(be, den), bv = vals(be, beta);
-    const dnum = alloc(addon, nv.length), dden = alloc(addon, dv.length);
+    const dnum = outputF32(addon !== null, nv.length), dden = outputF32(addon !== null, dv.length);
     if (addon) addon.superposeUnbindGrad(gv, nv, dv, bv, dnum, dden, dims([G * m * N, l, h, d], { m, n: N }));
     else walkUnbind(num.shape, m, (o, no, bo, de) => {
       const inv = 1 / dv[de];
@@ -193,7 +192,7 @@ function arrangeKernel(addon: NativeAddon | null): tf.KernelFunc {
     const [B, L, D] = x.shape;
     const K = a.rows ? a.m : a.n, J = a.rows ? a.n : a.m, G = B / (a.m * a.n), W = J * (D + 1);
     const xv = vals(be, x), mv = a.masked ? vals(be, mask) : null;
-    const out = alloc(addon, K * G * L * W);
+    const out = outputF32(addon !== null, K * G * L * W);
     if (addon) addon.arrangeGrid(xv, mv, out, dims(x.shape, a));
     else walkArrange(x.shape, a, mv, (o, xo, c) => {
       for (let i = 0; i < D; i++) out[o + i] = c * xv[xo + i];
@@ -210,7 +209,7 @@ function arrangeGradKernel(addon: NativeAddon | null): tf.KernelFunc {
     const { dy, mask } = inputs as Record<string, tf.TensorInfo>;
     const D = a.xShape[2];
     const gv = vals(be, dy), mv = a.masked ? vals(be, mask) : null;
-    const dx = alloc(addon, tf.util.sizeFromShape(a.xShape));
+    const dx = outputF32(addon !== null, tf.util.sizeFromShape(a.xShape));
     if (addon) addon.arrangeGridGrad(gv, mv, dx, dims(a.xShape, a));
     else walkArrange(a.xShape, a, mv, (o, xo, c) => {
       for (let i = 0; i < D; i++) dx[xo + i] = c * gv[o + i];
@@ -223,10 +222,10 @@ let registered = false;
 function register(): void {
   if (registered) return;
   registered = true;
-  registerOnBothBackends('superposeBundle', (addon) => ({
+  registerOnBothBackends((addon) => ({
     [BUNDLE]: bundleKernel(addon), [BUNDLE_GRAD]: bundleGradKernel(addon), [UNBIND]: unbindKernel(addon), [UNBIND_GRAD]: unbindGradKernel(addon),
   }));
-  registerOnBothBackends('arrangeGrid', (addon) => ({ [ARRANGE]: arrangeKernel(addon), [ARRANGE_GRAD]: arrangeGradKernel(addon) }));
+  registerOnBothBackends((addon) => ({ [ARRANGE]: arrangeKernel(addon), [ARRANGE_GRAD]: arrangeGradKernel(addon) }));
   tf.registerGradient({
     kernelName: ARRANGE,
     inputsToSave: ['x', 'mask'],
