@@ -19,6 +19,9 @@ const convCases: ConvCase[] = [
   { n: 2, h: 10, w: 11, c: 8, k: 3, kw: 1, o: 8, s: 1, pad: 'same' },
   { n: 2, h: 12, w: 12, c: 3, k: 3, o: 5, s: 1, pad: 'same', d: 2 },
   { n: 4, h: 16, w: 16, c: 32, k: 3, o: 64, s: 1, pad: 'same' },
+  // Winograd (3x3, stride 1, >= 32 channels in and out): partial 4x4 tiles at the edges, valid padding.
+  { n: 2, h: 13, w: 11, c: 32, k: 3, o: 48, s: 1, pad: 'same' },
+  { n: 3, h: 10, w: 9, c: 40, k: 3, o: 32, s: 1, pad: 'valid' },
   // Output above the addon's parallel threshold with an odd channel count (PReLU epilogue slices start mid-row).
   { n: 3, h: 31, w: 29, c: 5, k: 3, o: 13, s: 1, pad: 'same' },
 ];
@@ -142,4 +145,22 @@ test('the native backend is selected by default and runs cpu kernels it does not
   assert.ok(info.threads >= 1);
   const y = tf.tidy(() => tf.tensor([1, -2, 3]).relu().add(1).dataSync());
   assert.deepEqual(Array.from(y), [2, 1, 4]);
+});
+
+test('3x3 stride-1 convolutions with >= 32 channels use Winograd, unless MIMO_CONV_WINOGRAD=0', { skip }, async () => {
+  const { loadAddon } = await import('../src/backend/addon.js');
+  const { spawnSync } = await import('node:child_process');
+  // n h w c kh kw o oh ow sh sw dh dw pt pl pb pr
+  const sig = (c: number, o: number, s: number) => Int32Array.from([2, 16, 16, c, 3, 3, o, 16 / s, 16 / s, s, s, 1, 1, 1, 1, s === 1 ? 1 : 0, s === 1 ? 1 : 0]);
+  const impl = loadAddon().addon!.convImplInfo;
+  assert.match(impl(sig(32, 64, 1)), /wino/);
+  assert.doesNotMatch(impl(sig(16, 16, 1)), /wino/); // too few channels: slower than direct
+  assert.doesNotMatch(impl(sig(32, 64, 2)), /wino/); // strided
+  const addonPath = new URL('../src/backend/addon.js', import.meta.url).href;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e',
+    `const { loadAddon } = await import(${JSON.stringify(addonPath)}); console.log(loadAddon().addon.convImplInfo(Int32Array.from([${[...sig(32, 64, 1)]}])));`],
+  { encoding: 'utf8', env: { ...process.env, MIMO_CONV_WINOGRAD: '0' } });
+  assert.equal(r.status, 0, r.stderr);
+  assert.doesNotMatch(r.stdout, /wino/);
+  assert.match(r.stdout, /avx|brg|jit/);
 });
