@@ -59,7 +59,9 @@ for (const c of CONFIGS) {
   configs.push({ ...c, ours, torch, rows, unfolded });
 }
 log('MIMOFormer');
-const former = mimo(['bench', 'former', ...(quick ? ['--length', '64', '--batch', '16', '--reps', '1'] : [])]);
+// 15 interleaved rounds: a MIMOFormer pass here takes ~20-40 ms, and with the default 5 rounds the
+// M=N=4 gain ratios moved by ±0.15 between runs minutes apart.
+const former = mimo(['bench', 'former', ...(quick ? ['--length', '64', '--batch', '16', '--reps', '1'] : ['--reps', '15'])]);
 const formerRows = former.results.map((r) => ({ ...r, efficiency: r2(r.speedup / r.flop_ratio) }));
 
 // The targets of the speed issue, each with the measured value.
