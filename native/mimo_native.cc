@@ -81,12 +81,12 @@ void check_len(const Napi::Env& env, const Napi::Value& v, size_t want, const ch
                                          " floats, got " + std::to_string(f32len(v)));
 }
 
-// Below this many elements an op runs on the calling thread: an OpenMP fork/join costs
-// microseconds, more than the whole op.
 // The interface version src/backend/addon.ts expects (ADDON_ABI): bump both whenever an
 // export is added or changes its arguments, so a stale build is refused, not half-used.
 constexpr int kAbi = 2;
 
+// Below this many elements an op runs on the calling thread: an OpenMP fork/join costs
+// microseconds, more than the whole op.
 constexpr int64_t kParMin = 32768;
 
 // ---------------------------------------------------------------- convolution
@@ -149,10 +149,10 @@ primitive_attr act_attr(int act, float alpha) {
 }
 
 // An array moved between the caller's layout (hwio weights, nhwc activations) and the layout
-// a primitive chose: a scratch buffer and a reorder, both made once per cached primitive. `to_prim` reorders
-// the caller's weights in (forward, backward data); the other direction copies a
-// weight gradient out (backward weights).
-struct WeightLayout {
+// a primitive chose: a scratch buffer and a reorder, both made once per cached primitive.
+// `to_prim` reorders the caller's array in (an input); the other direction copies the
+// primitive's result out (an output or gradient).
+struct ArrayLayout {
   bool need = false;
   memory mem;
   reorder r;
@@ -180,21 +180,21 @@ struct WeightLayout {
 struct ConvFwdEntry {
   convolution_forward::primitive_desc pd;
   convolution_forward prim;
-  WeightLayout w, x, y;
+  ArrayLayout w, x, y;
   memory scratch;
 };
 
 struct ConvBwdDataEntry {
   convolution_backward_data::primitive_desc pd;
   convolution_backward_data prim;
-  WeightLayout w, dy, dx;
+  ArrayLayout w, dy, dx;
   memory scratch;
 };
 
 struct ConvBwdWeightsEntry {
   convolution_backward_weights::primitive_desc pd;
   convolution_backward_weights prim;
-  WeightLayout dw, x, dy;
+  ArrayLayout dw, x, dy;
   memory scratch;
 };
 
@@ -210,8 +210,26 @@ convolution_forward::primitive_desc conv_fwd_pd(const Conv& s, bool with_bias, c
   return convolution_forward::primitive_desc(s.fwd_desc(with_bias), attr, eng());
 }
 
-bool is_wino(const convolution_forward::primitive_desc& pd) {
-  return std::string(pd.impl_info_str()).find("wino") != std::string::npos;
+// A backward primitive descriptor (P = convolution_backward_data / _weights) with the same
+// algorithm as the forward one; direct if Winograd is not available for this direction.
+template <class P>
+typename P::primitive_desc conv_backward_pd(const Conv& s) {
+  auto make = [&](bool wino) {
+    auto hint = wino ? conv_fwd_pd(s, false, primitive_attr())
+                     : convolution_forward::primitive_desc(s.fwd_desc(false), eng());
+    const tag t = wino ? tag::any : tag::nhwc;
+    typename P::desc d(wino ? algorithm::convolution_winograd : algorithm::convolution_direct,
+                       s.src(t), s.wei(), s.dst(t), s.strides(), s.dil(), s.padl(), s.padr());
+    return typename P::primitive_desc(d, with_user_scratchpad(primitive_attr()), eng(), hint);
+  };
+  if (s.wino() && std::string(conv_fwd_pd(s, false, primitive_attr()).impl_info_str()).find("wino") != std::string::npos) {
+    try {
+      return make(true);
+    } catch (const dnnl::error&) {
+      // no Winograd for this direction: direct below
+    }
+  }
+  return make(false);
 }
 
 // Per thread: entries hold scratch buffers that one execution at a time may use.
@@ -341,13 +359,8 @@ Napi::Value Conv2dBackwardData(const Napi::CallbackInfo& info) {
   auto key = key_of('D', sig);
   auto it = conv_bwd_data_cache.find(key);
   if (it == conv_bwd_data_cache.end()) {
-    auto hint = conv_fwd_pd(s, false, primitive_attr());
-    const bool wino = is_wino(hint);
-    const tag t = wino ? tag::any : tag::nhwc;
-    convolution_backward_data::desc d(wino ? algorithm::convolution_winograd : algorithm::convolution_direct,
-                                      s.src(t), s.wei(), s.dst(t), s.strides(), s.dil(), s.padl(), s.padr());
     auto e = std::make_unique<ConvBwdDataEntry>();
-    e->pd = convolution_backward_data::primitive_desc(d, with_user_scratchpad(primitive_attr()), eng(), hint);
+    e->pd = conv_backward_pd<convolution_backward_data>(s);
     e->prim = convolution_backward_data(e->pd);
     e->scratch = memory(e->pd.scratchpad_desc(), eng());
     e->w.init(e->pd.weights_desc(), s.wei(tag::hwio), true);
@@ -377,13 +390,8 @@ Napi::Value Conv2dBackwardWeights(const Napi::CallbackInfo& info) {
   auto key = key_of('W', sig);
   auto it = conv_bwd_w_cache.find(key);
   if (it == conv_bwd_w_cache.end()) {
-    auto hint = conv_fwd_pd(s, false, primitive_attr());
-    const bool wino = is_wino(hint);
-    const tag t = wino ? tag::any : tag::nhwc;
-    convolution_backward_weights::desc d(wino ? algorithm::convolution_winograd : algorithm::convolution_direct,
-                                         s.src(t), s.wei(), s.dst(t), s.strides(), s.dil(), s.padl(), s.padr());
     auto e = std::make_unique<ConvBwdWeightsEntry>();
-    e->pd = convolution_backward_weights::primitive_desc(d, with_user_scratchpad(primitive_attr()), eng(), hint);
+    e->pd = conv_backward_pd<convolution_backward_weights>(s);
     e->prim = convolution_backward_weights(e->pd);
     e->scratch = memory(e->pd.scratchpad_desc(), eng());
     e->dw.init(e->pd.diff_weights_desc(), s.wei(tag::hwio), false);
