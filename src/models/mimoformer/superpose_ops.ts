@@ -65,7 +65,7 @@ function walkBundle(shape: number[], a: BundleAttrs, mask: Float32Array | null, 
   }
 }
 
-/** Output storage: the addon writes every value (no zeroing needed); the JS loops accumulate into zeros. */
+// Output storage (outputF32): the addon writes every value (no zeroing needed); the JS loops accumulate into zeros.
 
 const dims = (xShape: number[], a: { m: number; n: number; rows?: boolean }) => Int32Array.from([...xShape, a.m, a.n, a.rows ? 1 : 0]);
 
