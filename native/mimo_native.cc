@@ -210,26 +210,30 @@ convolution_forward::primitive_desc conv_fwd_pd(const Conv& s, bool with_bias, c
   return convolution_forward::primitive_desc(s.fwd_desc(with_bias), attr, eng());
 }
 
+bool is_wino(const convolution_forward::primitive_desc& pd) {
+  return std::string(pd.impl_info_str()).find("wino") != std::string::npos;
+}
+
 // A backward primitive descriptor (P = convolution_backward_data / _weights) with the same
 // algorithm as the forward one; direct if Winograd is not available for this direction.
 template <class P>
 typename P::primitive_desc conv_backward_pd(const Conv& s) {
-  auto make = [&](bool wino) {
-    auto hint = wino ? conv_fwd_pd(s, false, primitive_attr())
-                     : convolution_forward::primitive_desc(s.fwd_desc(false), eng());
+  auto make = [&](const convolution_forward::primitive_desc& hint, bool wino) {
     const tag t = wino ? tag::any : tag::nhwc;
     typename P::desc d(wino ? algorithm::convolution_winograd : algorithm::convolution_direct,
                        s.src(t), s.wei(), s.dst(t), s.strides(), s.dil(), s.padl(), s.padr());
     return typename P::primitive_desc(d, with_user_scratchpad(primitive_attr()), eng(), hint);
   };
-  if (s.wino() && std::string(conv_fwd_pd(s, false, primitive_attr()).impl_info_str()).find("wino") != std::string::npos) {
+  auto hint = conv_fwd_pd(s, false, primitive_attr());
+  if (is_wino(hint)) {
     try {
-      return make(true);
+      return make(hint, true);
     } catch (const dnnl::error&) {
       // no Winograd for this direction: direct below
     }
+    hint = convolution_forward::primitive_desc(s.fwd_desc(false), eng());
   }
-  return make(false);
+  return make(hint, false);
 }
 
 // Per thread: entries hold scratch buffers that one execution at a time may use.
