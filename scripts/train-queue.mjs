@@ -5,6 +5,8 @@
 //
 //   node scripts/train-queue.mjs [--list] [--only NAME[,NAME]] [--time-limit MIN]   (e.g. under nohup)
 //
+// --only NAME[,NAME]: just those runs, in the order given (default: every run, in JOBS order).
+//
 // --time-limit MIN: each run starts an epoch (or evaluation interval) only if it should end,
 // checkpoint written, within MIN minutes of the queue's start; the queue stops at the first run
 // that ends unfinished. (A run that has never checkpointed always starts its first unit.)
@@ -74,8 +76,13 @@ if (limitMin !== null && !(limitMin > 0)) {
   process.exit(2);
 }
 const deadline = limitMin === null ? null : Date.now() + limitMin * 60_000;
-for (const [name, out, args] of JOBS) {
-  if (only && !only.includes(name)) continue;
+const unknown = only?.filter((n) => !JOBS.some(([name]) => name === n)) ?? [];
+if (unknown.length) {
+  console.error(`unknown run(s) ${unknown.join(', ')}; see node scripts/train-queue.mjs --list`);
+  process.exit(2);
+}
+const queue = only ? only.map((n) => JOBS.find(([name]) => name === n)) : JOBS;
+for (const [name, out, args] of queue) {
   const state = done(join(root, out)) ? 'done' : existsSync(join(root, out)) ? 'started' : 'not started';
   if (argv.includes('--list')) {
     console.log(`${name.padEnd(28)} ${state.padEnd(12)} npx mimo ${args.join(' ')} --out ${out} --resume`);

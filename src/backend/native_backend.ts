@@ -10,6 +10,7 @@ import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from './addon.js';
 import { bufferPool } from './buffer_pool.js';
 import { makeActivationGradKernels, registerActivationGrads } from './activation_grads.js';
+import { registerReduceGrads } from './reduce_grads.js';
 import { makeConvKernels } from './conv_kernels.js';
 import { makeElementwiseKernels } from './elementwise_kernels.js';
 import { makeGatherKernels } from './gather_kernels.js';
@@ -86,6 +87,7 @@ export function registerNativeBackend(addon: NativeAddon, priority = 3): string[
     }
     for (const k of overrides) tf.registerKernel(k);
     registerActivationGrads();
+    registerReduceGrads();
     registered = true;
   }
   return overrides.map((k) => k.kernelName);
