@@ -38,9 +38,9 @@ const configs = [];
 for (const c of CONFIGS) {
   const args = ['--model', c.model, '--initial-width', String(c.iw), '--capacity', '4', '--baseline', c.baseline, ...size];
   log(`${c.model}: mimonets`);
-  const ours = mimo(['bench', 'conv', ...args, ...(c.profile ? ['--profile'] : [])]);
-  // Inference without folding batch norm into the convolutions, for the fold's gain.
-  const unfolded = c.profile ? mimo(['bench', 'conv', ...args, '--inference-only', '--no-fold']) : null;
+  // With the profile, also inference without folding batch norm into the convolutions (the fold's
+  // gain), timed in the same interleaved rounds.
+  const ours = mimo(['bench', 'conv', ...args, ...(c.profile ? ['--profile', '--compare-fold'] : [])]);
   log(`${c.model}: PyTorch peer`);
   const torch = torchPeer(args);
   const n1 = ours.results[0];
@@ -56,7 +56,7 @@ for (const c of CONFIGS) {
       speedup_vs_baseline: r2(gainBase), flop_ratio_vs_baseline: r2(flopBase), gain_efficiency_vs_baseline: r2(gainBase / flopBase),
     };
   });
-  configs.push({ ...c, ours, torch, rows, unfolded });
+  configs.push({ ...c, ours, torch, rows });
 }
 log('MIMOFormer');
 // 15 interleaved rounds: a MIMOFormer pass here takes ~20-40 ms, and with the default 5 rounds the
@@ -98,7 +98,7 @@ const md = [
     '|---|---|---|---|---|---|---|---|---|---|',
     ...c.rows.map((r) => `| ${r.n} | ${(r.flops_per_image / 1e6).toFixed(1)} | ${r.mimonets_images_per_s} | ${r.torch_images_per_s} | ${r.inference_ratio}x | ${r.mimonets_train_step_s} | ${r.torch_train_step_s} | ${r.train_step_fraction} | ${r.speedup_vs_n1}x (${r.flop_ratio_vs_n1}x) | ${r.speedup_vs_baseline}x (${r.flop_ratio_vs_baseline}x) |`),
     '', `Baseline ${c.baseline}: mimonets ${c.ours.baseline.images_per_s} img/s, step ${c.ours.baseline.train_step_s} s; PyTorch ${c.torch.baseline.images_per_s} img/s, step ${c.torch.baseline.train_step_s} s.`, '',
-    ...(c.unfolded ? [`Batch norm folded into the convolutions at inference (default) vs not (\`--no-fold\`): ${c.ours.results.map((o) => `n=${o.n} ${r2(o.images_per_s / c.unfolded.results.find((u) => u.n === o.n).images_per_s)}x`).join(', ')}.`, ''] : []),
+    ...(c.ours.unfolded ? [`Batch norm folded into the convolutions at inference (default) vs not, timed in the same interleaved rounds (\`--compare-fold\`): ${c.ours.unfolded.map((u) => `n=${u.n} ${u.fold_speedup}x`).join(', ')}.`, ''] : []),
   ]),
   ...(profile ? [
     `## Where a training step goes (mimonet-16-4, n=4, one step)`, '',

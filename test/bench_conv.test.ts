@@ -51,3 +51,20 @@ test('mimo bench former: MIMOFormer att. at M=N=4 runs more sequences per second
   }
   assert.ok(faster, `att. M=N=4 is not faster than the Performer in any round: ${seen.join('; ')}`);
 });
+
+test('mimo bench conv --compare-fold times the unfolded pass in the same rounds and reports the ratio', { timeout: 300000 }, async () => {
+  const { benchConv } = await import('../src/cli/commands/bench_conv.js');
+  const base = { _: [], model: 'mimonet-10-1', 'initial-width': 1, binding: 'hrr', capacity: 4, n: ['1', '4'], baseline: 'none', batch: 8, 'image-size': 16, reps: 2, 'min-seconds': 0, 'inference-only': true, json: true };
+  const before = tf.memory().numTensors;
+  const r = await benchConv.run({ ...base, 'compare-fold': true });
+  const rows = r.json.results as { n: number; images_per_s: number }[];
+  const unfolded = r.json.unfolded as { n: number; unfolded_images_per_s: number; fold_speedup: number }[];
+  assert.deepEqual(unfolded.map((u) => u.n), [1, 4]);
+  for (const u of unfolded) {
+    assert.ok(u.unfolded_images_per_s > 0);
+    assert.equal(u.fold_speedup, Math.round((rows.find((x) => x.n === u.n)!.images_per_s / u.unfolded_images_per_s) * 100) / 100);
+  }
+  assert.equal(tf.memory().numTensors, before, 'tensors leaked');
+  assert.equal((await benchConv.run(base)).json.unfolded, undefined);
+  await assert.rejects(benchConv.run({ ...base, 'compare-fold': true, 'no-fold': true }), /--compare-fold times both passes; drop --no-fold/);
+});

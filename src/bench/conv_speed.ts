@@ -30,6 +30,8 @@ export interface ConvSpeedOptions {
   inferenceOnly?: boolean;
   /** Fold conv → batch norm pairs at inference (the default; false measures the unfolded pass). */
   fold?: boolean;
+  /** Also time the model's inference without folding, in the same interleaved rounds. */
+  compareUnfolded?: boolean;
   onProgress?: () => void;
 }
 
@@ -48,6 +50,8 @@ export interface ConvSpeedResult {
   rows: ConvSpeedRow[];
   /** The baseline network at n = 1, when one was asked for. */
   baseline?: { model: string; config: MimoConvConfig; row: ConvSpeedRow };
+  /** With compareUnfolded: the model's inference at each n without folding. */
+  unfolded?: { n: number; images_per_s: number }[];
 }
 
 /**
@@ -65,20 +69,25 @@ export function benchConvSpeed(config: Partial<MimoConvConfig>, ns: number[], o:
     for (const n of ns) if (net.config.capacity % n !== 0) throw new Error(`bench conv: n=${n} does not divide the capacity N=${net.config.capacity}`);
     const base = baselineConfig ? new MimoConvNet(baselineConfig, 1) : null;
     if (base) nets.push(base);
-    // (network, n) pairs: the model at each n, then the baseline at n = 1.
+    // (network, n) pairs: the model at each n, then the baseline at n = 1; these get training
+    // steps. With compareUnfolded, the model at each n again without folding (inference only).
     const cases = [...ns.map((n) => ({ net, n })), ...(base ? [{ net: base, n: 1 }] : [])];
+    const unfolded = o.compareUnfolded ? ns.map((n) => ({ net, n, fold: false })) : [];
     const inputs = cases.map((c, i) => images(batch * c.n, size, i === ns.length ? 1 : c.n));
     // Inference first, then the training steps: a training step leaves the heap and caches in
     // another state, and timing inference after one made it about 20% slower (n=4: 607 vs 777 images/s).
-    const calls = cases.map((c, i) => {
+    const xts = cases.map((c, i) => {
       const xt = tf.tensor4d(inputs[i].x, [batch * c.n, size, size, 3]);
       tensors.push(xt);
       // Evaluation needs running statistics for n: one calibration batch.
       c.net.calibrate(c.n, [xt]);
-      return () => tf.tidy(() => { c.net.forward(xt, c.n, { training: false, fold: o.fold }).logits.dataSync(); });
+      return xt;
     });
-    const infer = interleavedMedians(calls, reps, (o.minSeconds ?? 0) * cases.length);
-    cases.forEach(() => o.onProgress?.());
+    const pass = (c: { net: MimoConvNet; n: number }, xt: tf.Tensor4D, fold: boolean | undefined) =>
+      () => tf.tidy(() => { c.net.forward(xt, c.n, { training: false, fold }).logits.dataSync(); });
+    const calls = [...cases.map((c, i) => pass(c, xts[i], o.fold)), ...unfolded.map((c, i) => pass(c, xts[i], false))];
+    const infer = interleavedMedians(calls, reps, (o.minSeconds ?? 0) * calls.length);
+    calls.forEach(() => o.onProgress?.());
     const rows = cases.map((c, i) => {
       let trainStep = NaN;
       if (!o.inferenceOnly) {
@@ -99,6 +108,7 @@ export function benchConvSpeed(config: Partial<MimoConvConfig>, ns: number[], o:
     return {
       model: modelName(net.config), config: net.config, rows: rows.slice(0, ns.length),
       ...(base ? { baseline: { model: modelName(base.config), config: base.config, row: rows[ns.length] } } : {}),
+      ...(o.compareUnfolded ? { unfolded: ns.map((n, i) => ({ n, images_per_s: Math.round((batch * n) / infer[cases.length + i] * 10) / 10 })) } : {}),
     };
   } finally {
     tf.dispose(tensors);

@@ -23,6 +23,7 @@ export const benchConv: Command = {
     'inference-only': { type: 'boolean', help: 'skip the training-step timings' },
     profile: { type: 'boolean', help: 'also profile one training step at n = N, per kernel' },
     'no-fold': { type: 'boolean', help: 'measure inference without folding batch norm into the convolutions (for comparison)' },
+    'compare-fold': { type: 'boolean', help: 'also time inference without folding, interleaved with the folded runs, and report the ratio' },
   },
   async run(args) {
     const { arch, depth, width } = parseModelName(args.model as string);
@@ -32,9 +33,10 @@ export const benchConv: Command = {
     for (const n of ns) if (!Number.isInteger(n) || n < 1 || N % n !== 0) throw new UsageError(`--n ${n} must divide --capacity ${N}`);
     const baseName = (args.baseline as string | undefined) ?? `wrn-${depth}-${width}`;
     const b = await initBackend({ backend: args.backend as string | undefined, threads: args.threads as number | undefined });
-    const steps = (ns.length + (baseName === 'none' ? 0 : 1)) * (args['inference-only'] ? 1 : 2);
+    if (args['compare-fold'] && args['no-fold']) throw new UsageError('--compare-fold times both passes; drop --no-fold');
+    const steps = (ns.length + (baseName === 'none' ? 0 : 1)) * (args['inference-only'] ? 1 : 2) + (args['compare-fold'] ? ns.length : 0);
     const bar = new Progress(steps, 'bench conv', { json: Boolean(args.json) });
-    const common = { batch: args.batch as number, imageSize: args['image-size'] as number, reps: args.reps as number, minSeconds: args['min-seconds'] as number, inferenceOnly: Boolean(args['inference-only']), fold: !args['no-fold'], onProgress: () => bar.tick() };
+    const common = { batch: args.batch as number, imageSize: args['image-size'] as number, reps: args.reps as number, minSeconds: args['min-seconds'] as number, inferenceOnly: Boolean(args['inference-only']), fold: !args['no-fold'], compareUnfolded: Boolean(args['compare-fold']), onProgress: () => bar.tick() };
     // The baseline is timed in the same interleaved rounds as the model (see benchConvSpeed).
     const main = benchConvSpeed(cfg, ns, common, baseName === 'none' ? undefined : { ...parseModelName(baseName), initialWidth: 1, binding: 'none', capacity: 1 });
     let baseline: { model: string; images_per_s: number; train_step_s: number; flops_per_image: number } | null = null;
@@ -49,7 +51,9 @@ export const benchConv: Command = {
     let text = `${main.model} iw=${main.config.initialWidth} ${main.config.binding} N=${N} on ${b.backend} (${b.threads} threads), batch ${args.batch} superpositions\n` +
       table(['n', 'images/s', 'train step s', 'MFLOP/img', 'speedup', 'FLOP ratio'], rows);
     if (baseline) text += `\nbaseline ${baseline.model}: ${baseline.images_per_s} images/s, train step ${baseline.train_step_s} s, ${(baseline.flops_per_image / 1e6).toFixed(1)} MFLOP/img`;
+    const foldGain = main.unfolded?.map((u) => ({ n: u.n, unfolded_images_per_s: u.images_per_s, fold_speedup: Math.round((main.rows.find((r) => r.n === u.n)!.images_per_s / u.images_per_s) * 100) / 100 }));
+    if (foldGain) text += `\nfolded vs unfolded batch norm (interleaved): ${foldGain.map((g) => `n=${g.n} ${g.fold_speedup.toFixed(2)}x`).join(', ')}`;
     if (profile) text += '\n\n' + table(['kernel', 'ms', 'calls'], profile.kernels.filter((k) => k.ms >= 1).map((k) => [k.name, k.ms.toFixed(1), k.calls])) + `\n(outside kernels) ${profile.outside_kernels_ms.toFixed(1)} ms of ${profile.wall_ms.toFixed(1)}`;
-    return { json: { backend: b.backend, threads: b.threads, fold: !args['no-fold'], model: main.model, batch: args.batch, image_size: args['image-size'], config: main.config, results: main.rows, baseline, ...(profile ? { profile } : {}) }, text };
+    return { json: { backend: b.backend, threads: b.threads, fold: !args['no-fold'], model: main.model, batch: args.batch, image_size: args['image-size'], config: main.config, results: main.rows, baseline, ...(foldGain ? { unfolded: foldGain } : {}), ...(profile ? { profile } : {}) }, text };
   },
 };
