@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <dnnl.hpp>
 #include <memory>
@@ -43,13 +44,51 @@ stream& strm() {
   return s;
 }
 
-// Primitives get their scratchpad from their cache entry (user mode) rather than oneDNN's
-// shared global one, which two threads executing at once (e.g. Winograd's transform
+// Primitives get their scratchpad from the calling thread's arena (user mode) rather than
+// oneDNN's shared global one, which two threads executing at once (e.g. Winograd's transform
 // buffers) would corrupt.
 primitive_attr with_user_scratchpad(primitive_attr a) {
   a.set_scratchpad_mode(scratchpad_mode::user);
   return a;
 }
+
+// Per-thread working memory of the primitives: the scratchpad and the blocked copies of the
+// activations around a Winograd convolution. Cache entries used to own these, so memory grew
+// with every cached shape (MIMONet-16-4 training at 128 and 512 superpositions: 14 GB
+// resident). One call on a thread uses them at a time, so each thread keeps one buffer per
+// slot, grown to the largest request and reused by every primitive.
+enum Slot { SLOT_SCRATCH = 0, SLOT_IN = 1, SLOT_OUT = 2, kSlots = 3 };
+class Arena {
+ public:
+  ~Arena() {
+    for (auto& b : bufs_) std::free(b.p);
+  }
+  // At least `bytes` (64-byte aligned) for `slot`; valid until the next get of that slot.
+  void* get(int slot, size_t bytes) {
+    auto& b = bufs_[slot];
+    if (bytes > b.size || b.p == nullptr) {
+      const size_t size = std::max<size_t>(64, (bytes + 63) / 64 * 64);
+      std::free(b.p);
+      b.p = std::aligned_alloc(64, size);
+      b.size = b.p ? size : 0;
+      if (!b.p) throw std::runtime_error("out of memory: " + std::to_string(size) + " bytes of primitive working memory");
+    }
+    return b.p;
+  }
+
+ private:
+  struct Buf {
+    void* p = nullptr;
+    size_t size = 0;
+  };
+  Buf bufs_[kSlots];
+};
+Arena& arena() {
+  static thread_local Arena a;
+  return a;
+}
+// A memory object for `md` over the thread's buffer for `slot`.
+memory arena_memory(const memory::desc& md, int slot) { return memory(md, eng(), arena().get(slot, md.get_size())); }
 
 float* f32(const Napi::Value& v, const char* what) {
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
@@ -149,30 +188,37 @@ primitive_attr act_attr(int act, float alpha) {
 }
 
 // An array moved between the caller's layout (hwio weights, nhwc activations) and the layout
-// a primitive chose: a scratch buffer and a reorder, both made once per cached primitive.
+// a primitive chose: a reorder made once per cached primitive, and a buffer in that layout:
+// the entry's own (weights: small) or an arena slot (activations: as large as the batch).
 // `to_prim` reorders the caller's array in (an input); the other direction copies the
 // primitive's result out (an output or gradient).
 struct ArrayLayout {
   bool need = false;
-  memory mem;
+  int slot = -1;
+  memory::desc md;
+  memory own;
   reorder r;
-  void init(const memory::desc& prim_md, const memory::desc& user_md, bool to_prim) {
+  void init(const memory::desc& prim_md, const memory::desc& user_md, bool to_prim, int arena_slot = -1) {
     need = prim_md != user_md;
     if (!need) return;
-    mem = memory(prim_md, eng());
+    md = prim_md;
+    slot = arena_slot;
+    if (slot < 0) own = memory(prim_md, eng());
     r = to_prim ? reorder(reorder::primitive_desc(eng(), user_md, eng(), prim_md))
                 : reorder(reorder::primitive_desc(eng(), prim_md, eng(), user_md));
   }
-  // The weights to hand to the primitive (reordered in when needed).
+  memory buffer() const { return slot < 0 ? own : arena_memory(md, slot); }
+  // The array to hand to the primitive (reordered in when needed).
   memory in(memory user) {
     if (!need) return user;
-    r.execute(strm(), user, mem);
-    return mem;
+    memory m = buffer();
+    r.execute(strm(), user, m);
+    return m;
   }
-  // Where the primitive should write; call out() after it ran.
-  memory target(const memory& user) const { return need ? mem : user; }
-  void out(memory user) {
-    if (need) r.execute(strm(), mem, user);
+  // Where the primitive should write; pass the same memory to out() after it ran.
+  memory target(const memory& user) const { return need ? buffer() : user; }
+  void out(memory written, memory user) {
+    if (need) r.execute(strm(), written, user);
   }
 };
 
@@ -181,21 +227,18 @@ struct ConvFwdEntry {
   convolution_forward::primitive_desc pd;
   convolution_forward prim;
   ArrayLayout w, x, y;
-  memory scratch;
 };
 
 struct ConvBwdDataEntry {
   convolution_backward_data::primitive_desc pd;
   convolution_backward_data prim;
   ArrayLayout w, dy, dx;
-  memory scratch;
 };
 
 struct ConvBwdWeightsEntry {
   convolution_backward_weights::primitive_desc pd;
   convolution_backward_weights prim;
   ArrayLayout dw, x, dy;
-  memory scratch;
 };
 
 // The forward primitive descriptor: Winograd where eligible and available, else direct.
@@ -236,7 +279,7 @@ typename P::primitive_desc conv_backward_pd(const Conv& s) {
   return make(hint, false);
 }
 
-// Per thread: entries hold scratch buffers that one execution at a time may use.
+// Per thread, like the arena their primitives work in.
 thread_local std::unordered_map<std::string, std::unique_ptr<ConvFwdEntry>> conv_fwd_cache;
 thread_local std::unordered_map<std::string, std::unique_ptr<ConvBwdDataEntry>> conv_bwd_data_cache;
 thread_local std::unordered_map<std::string, std::unique_ptr<ConvBwdWeightsEntry>> conv_bwd_w_cache;
@@ -256,10 +299,9 @@ ConvFwdEntry& conv_fwd_entry(const std::vector<int64_t>& sig, bool with_bias, in
   auto e = std::make_unique<ConvFwdEntry>();
   e->pd = pd;
   e->prim = convolution_forward(pd);
-  e->scratch = memory(pd.scratchpad_desc(), eng());
   e->w.init(pd.weights_desc(), s.wei(tag::hwio), true);
-  e->x.init(pd.src_desc(), s.src(), true);
-  e->y.init(pd.dst_desc(), s.dst(), false);
+  e->x.init(pd.src_desc(), s.src(), true, SLOT_IN);
+  e->y.init(pd.dst_desc(), s.dst(), false, SLOT_OUT);
   auto& ref = *e;
   conv_fwd_cache.emplace(key, std::move(e));
   return ref;
@@ -328,10 +370,11 @@ Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
   memory yuser(s.dst(), eng(), f32(info[3], "y"));
   memory y = e.y.target(yuser);
   memory w = e.w.in(memory(s.wei(tag::hwio), eng(), f32(info[1], "w")));
-  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, x}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, y}, {DNNL_ARG_SCRATCHPAD, e.scratch}};
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, x}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, y},
+                                       {DNNL_ARG_SCRATCHPAD, arena_memory(e.pd.scratchpad_desc(), SLOT_SCRATCH)}};
   if (with_bias) args[DNNL_ARG_BIAS] = memory(s.bias(), eng(), f32(info[2], "bias"));
   e.prim.execute(strm(), args);
-  e.y.out(yuser);
+  e.y.out(y, yuser);
   strm().wait();
   if (act == ACT_PRELU) {
     // In place over y viewed as [rows, o], in kTile runs against the tiled slopes.
@@ -366,10 +409,9 @@ Napi::Value Conv2dBackwardData(const Napi::CallbackInfo& info) {
     auto e = std::make_unique<ConvBwdDataEntry>();
     e->pd = conv_backward_pd<convolution_backward_data>(s);
     e->prim = convolution_backward_data(e->pd);
-    e->scratch = memory(e->pd.scratchpad_desc(), eng());
     e->w.init(e->pd.weights_desc(), s.wei(tag::hwio), true);
-    e->dy.init(e->pd.diff_dst_desc(), s.dst(), true);
-    e->dx.init(e->pd.diff_src_desc(), s.src(), false);
+    e->dy.init(e->pd.diff_dst_desc(), s.dst(), true, SLOT_IN);
+    e->dx.init(e->pd.diff_src_desc(), s.src(), false, SLOT_OUT);
     it = conv_bwd_data_cache.emplace(key, std::move(e)).first;
   }
   auto& e = *it->second;
@@ -377,8 +419,9 @@ Napi::Value Conv2dBackwardData(const Napi::CallbackInfo& info) {
   memory dxuser(s.src(), eng(), f32(info[2], "dx"));
   memory dx = e.dx.target(dxuser);
   memory w = e.w.in(memory(s.wei(tag::hwio), eng(), f32(info[1], "w")));
-  e.prim.execute(strm(), {{DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DIFF_SRC, dx}, {DNNL_ARG_SCRATCHPAD, e.scratch}});
-  e.dx.out(dxuser);
+  e.prim.execute(strm(), {{DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DIFF_SRC, dx},
+                          {DNNL_ARG_SCRATCHPAD, arena_memory(e.pd.scratchpad_desc(), SLOT_SCRATCH)}});
+  e.dx.out(dx, dxuser);
   strm().wait();
   return env.Undefined();
 }
@@ -397,10 +440,9 @@ Napi::Value Conv2dBackwardWeights(const Napi::CallbackInfo& info) {
     auto e = std::make_unique<ConvBwdWeightsEntry>();
     e->pd = conv_backward_pd<convolution_backward_weights>(s);
     e->prim = convolution_backward_weights(e->pd);
-    e->scratch = memory(e->pd.scratchpad_desc(), eng());
     e->dw.init(e->pd.diff_weights_desc(), s.wei(tag::hwio), false);
-    e->x.init(e->pd.src_desc(), s.src(), true);
-    e->dy.init(e->pd.diff_dst_desc(), s.dst(), true);
+    e->x.init(e->pd.src_desc(), s.src(), true, SLOT_IN);
+    e->dy.init(e->pd.diff_dst_desc(), s.dst(), true, SLOT_OUT);
     it = conv_bwd_w_cache.emplace(key, std::move(e)).first;
   }
   auto& e = *it->second;
@@ -408,8 +450,9 @@ Napi::Value Conv2dBackwardWeights(const Napi::CallbackInfo& info) {
   memory dy = e.dy.in(memory(s.dst(), eng(), f32(info[1], "dy")));
   memory dwuser(s.wei(tag::hwio), eng(), f32(info[2], "dw"));
   memory dw = e.dw.target(dwuser);
-  e.prim.execute(strm(), {{DNNL_ARG_SRC, x}, {DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_DIFF_WEIGHTS, dw}, {DNNL_ARG_SCRATCHPAD, e.scratch}});
-  e.dw.out(dwuser);
+  e.prim.execute(strm(), {{DNNL_ARG_SRC, x}, {DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_DIFF_WEIGHTS, dw},
+                          {DNNL_ARG_SCRATCHPAD, arena_memory(e.pd.scratchpad_desc(), SLOT_SCRATCH)}});
+  e.dw.out(dw, dwuser);
   strm().wait();
   return env.Undefined();
 }
@@ -420,7 +463,6 @@ Napi::Value Conv2dBackwardWeights(const Napi::CallbackInfo& info) {
 struct MatmulEntry {
   matmul::primitive_desc pd;
   matmul prim;
-  memory scratch;
 };
 thread_local std::unordered_map<std::string, std::unique_ptr<MatmulEntry>> matmul_cache;
 
@@ -453,7 +495,6 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
     auto d = with_bias ? matmul::desc(amd, bmd, biasmd, cmd) : matmul::desc(amd, bmd, cmd);
     auto e = std::make_unique<MatmulEntry>();
     e->pd = matmul::primitive_desc(d, with_user_scratchpad(act_attr(act, alpha)), eng());
-    e->scratch = memory(e->pd.scratchpad_desc(), eng());
     e->prim = matmul(e->pd);
     it = matmul_cache.emplace(key, std::move(e)).first;
   }
@@ -462,7 +503,7 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
                                        {DNNL_ARG_WEIGHTS, memory(bmd, eng(), f32(info[1], "b"))},
                                        {DNNL_ARG_DST, memory(cmd, eng(), f32(info[3], "c"))}};
   if (with_bias) args[DNNL_ARG_BIAS] = memory(biasmd, eng(), f32(info[2], "bias"));
-  args[DNNL_ARG_SCRATCHPAD] = e.scratch;
+  args[DNNL_ARG_SCRATCHPAD] = arena_memory(e.pd.scratchpad_desc(), SLOT_SCRATCH);
   e.prim.execute(strm(), args);
   strm().wait();
   return env.Undefined();
