@@ -119,3 +119,21 @@ test('an addon built from older sources is refused with the rebuild command, and
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('mimo demo ends with the committed MIMONet classifying at every n with one set of weights', { timeout: 600000 }, () => {
+  const r = mimo(['demo', '--train-images', '256', '--epochs', '1', '--superposition-images', '512', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const sup = JSON.parse(r.last).superposition as { model: string; images: number; results: { n: number; accuracy: number; images_per_s: number; speedup: number }[] };
+  assert.equal(sup.model, 'mimonet-16-4');
+  assert.equal(sup.images, 512);
+  assert.deepEqual(sup.results.map((p) => p.n), [1, 2, 4]);
+  // A trained model (chance is 10%), and speedups relative to n=1.
+  for (const p of sup.results) assert.ok(p.accuracy > 0.5 && p.images_per_s > 0, JSON.stringify(p));
+  assert.equal(sup.results[0].speedup, 1);
+  const none = mimo(['demo', '--train-images', '256', '--epochs', '1', '--checkpoint', 'none', '--json']);
+  assert.equal(none.code, 0, none.stderr);
+  assert.equal(JSON.parse(none.last).superposition, null);
+  const missing = mimo(['demo', '--checkpoint', '/nonexistent/model.ckpt', '--json']);
+  assert.notEqual(missing.code, 0);
+  assert.match(JSON.parse(missing.last).error, /--checkpoint \/nonexistent\/model\.ckpt: no such file; give a MIMONet checkpoint/);
+});
