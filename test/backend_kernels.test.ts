@@ -72,6 +72,11 @@ const mmCases: MmCase[] = [
   { a: [2, 3, 5, 6], b: [2, 3, 5, 4], ta: true, tb: false },
   { a: [2, 1, 5, 6], b: [1, 3, 6, 4], ta: false, tb: false, valuesOnly: true }, // general broadcast: cpu fallback
   { a: [65, 130], b: [130, 33], ta: false, tb: false },
+  // Aᵀ·B with N < M runs turned around, (Bᵀ·A)ᵀ: batch broadcasts on either side, N = 1, N = 64 (the limit).
+  { a: [1, 300, 40], b: [3, 300, 2], ta: true, tb: false, noGrad: true },
+  { a: [3, 300, 40], b: [300, 1], ta: true, tb: false, noGrad: true },
+  { a: [2, 200, 70], b: [2, 200, 64], ta: true, tb: false },
+  { a: [2, 200, 30], b: [2, 200, 64], ta: true, tb: false },
 ];
 
 for (const mc of mmCases) {
