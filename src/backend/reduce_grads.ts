@@ -13,37 +13,29 @@ import * as tf from '@tensorflow/tfjs';
 
 const onNative = (...ts: tf.Tensor[]) => tf.getBackend() === 'native' && ts.every((t) => t.dtype === 'float32');
 
-/** dy [reduced shape] broadcast back to x's shape over the reduced axes. */
-function spread(dy: tf.Tensor, x: tf.Tensor, axis: number | number[]): tf.Tensor {
-  const axes = tf.util.parseAxisParam(axis, x.shape);
-  const expanded = x.shape.map((d, i) => (axes.includes(i) ? 1 : d)); // [x with the reduced axes at 1]
-  return tf.broadcastTo(tf.reshape(dy, expanded), x.shape);
+/** The gradient of Sum (mean = false) or Mean (mean = true) over attrs.axis. */
+function reduceGrad(kernelName: string, mean: boolean): tf.GradConfig {
+  return {
+    kernelName,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved;
+      const g = dy as tf.Tensor;
+      const axes = tf.util.parseAxisParam((attrs as unknown as tf.SumAttrs).axis, x.shape);
+      const expanded = x.shape.map((d, i) => (axes.includes(i) ? 1 : d)); // [x with the reduced axes at 1]
+      const count = mean ? axes.reduce((a, i) => a * x.shape[i], 1) : 1;
+      if (onNative(g, x)) return { x: () => tf.broadcastTo(tf.reshape(mean ? tf.div(g, count) : g, expanded), x.shape) };
+      return {
+        x: () => {
+          const r = tf.mul(tf.reshape(g, expanded), tf.ones(x.shape, 'float32')); // tfjs's own formula
+          return mean ? tf.div(r, count) : r;
+        },
+      };
+    },
+  };
 }
 
 export function registerReduceGrads(): void {
-  tf.registerGradient({
-    kernelName: tf.Sum,
-    inputsToSave: ['x'],
-    gradFunc: (dy, saved, attrs) => {
-      const [x] = saved;
-      const g = dy as tf.Tensor;
-      const { axis } = attrs as unknown as tf.SumAttrs;
-      if (onNative(g, x)) return { x: () => spread(g, x, axis) };
-      const axes = tf.util.parseAxisParam(axis, x.shape);
-      return { x: () => tf.mul(tf.reshape(g, x.shape.map((d, i) => (axes.includes(i) ? 1 : d))), tf.ones(x.shape, 'float32')) };
-    },
-  });
-  tf.registerGradient({
-    kernelName: tf.Mean,
-    inputsToSave: ['x'],
-    gradFunc: (dy, saved, attrs) => {
-      const [x] = saved;
-      const g = dy as tf.Tensor;
-      const { axis } = attrs as unknown as tf.MeanAttrs;
-      const axes = tf.util.parseAxisParam(axis, x.shape);
-      const count = axes.reduce((a, i) => a * x.shape[i], 1);
-      if (onNative(g, x)) return { x: () => spread(tf.div(g, count), x, axis) };
-      return { x: () => tf.div(tf.mul(tf.reshape(g, x.shape.map((d, i) => (axes.includes(i) ? 1 : d))), tf.ones(x.shape, 'float32')), count) };
-    },
-  });
+  tf.registerGradient(reduceGrad(tf.Sum, false));
+  tf.registerGradient(reduceGrad(tf.Mean, true));
 }
