@@ -157,11 +157,15 @@ test('convolutions of different sizes share the per-thread working memory and st
   // to its largest request: a small call between two large ones must leave them usable.
   await initBackend({ backend: 'native' });
   const fv = rand(3 * 3 * 32 * 48, 2);
-  const run = (n: number) => tf.tidy(() => {
-    const x = tf.tensor4d(rand(n * 12 * 12 * 32, 1), [n, 12, 12, 32]), f = tf.tensor4d(fv, [3, 3, 32, 48]);
-    const [dx, df] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same').square().sum())([x, f]);
-    return [tf.conv2d(x, f, 1, 'same').dataSync(), dx.dataSync(), df.dataSync()].map((v) => Array.from(v));
-  });
+  const run = (n: number) => {
+    let out: Float32Array[] = [];
+    tf.tidy(() => { // not returned from tidy, which would walk the arrays element by element
+      const x = tf.tensor4d(rand(n * 12 * 12 * 32, 1), [n, 12, 12, 32]), f = tf.tensor4d(fv, [3, 3, 32, 48]);
+      const [dx, df] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same').square().sum())([x, f]);
+      out = [tf.conv2d(x, f, 1, 'same'), dx, df].map((t) => t.dataSync() as Float32Array);
+    });
+    return out;
+  };
   const big = run(6);
   await compare('small conv between large ones', () => {
     const x = tf.tensor4d(rand(1 * 12 * 12 * 32, 1), [1, 12, 12, 32]), f = tf.tensor4d(fv, [3, 3, 32, 48]);

@@ -8,6 +8,7 @@ import { loadConvCheckpoint } from '../../train/conv_checkpoint.js';
 import { evaluateConv } from '../../train/evaluate_conv.js';
 import { trainTinyCnn } from '../../train/tiny_cnn.js';
 import { packageRoot } from '../../util/package_root.js';
+import { UsageError } from '../args.js';
 import { Progress } from '../progress.js';
 import { BACKEND_OPTS, DATA_OPTS, table, type Command } from '../command.js';
 
@@ -60,12 +61,12 @@ export const demo: Command = {
     const b = await initBackend({ backend: args.backend as string | undefined, threads: args.threads as number | undefined });
     const json = Boolean(args.json);
     const images = args['superposition-images'] as number;
-    if (!(Number.isInteger(images) && images >= 0)) throw new Error(`--superposition-images ${images}: give a whole number of test images >= 0 (0: all)`);
+    if (!(Number.isInteger(images) && images >= 0)) throw new UsageError(`--superposition-images ${images}: give a whole number of test images >= 0 (0: all)`);
     // Check the checkpoint before a minute of training, not after.
     const given = args.checkpoint as string | undefined;
     const fallback = join(packageRoot() ?? process.cwd(), DEMO_CHECKPOINT);
     const ckpt = given === 'none' ? null : given ?? (existsSync(fallback) ? fallback : null);
-    if (ckpt !== null && !existsSync(ckpt)) throw new Error(`--checkpoint ${ckpt}: no such file; give a MIMONet checkpoint (e.g. ${DEMO_CHECKPOINT}) or "none"`);
+    if (ckpt !== null && !existsSync(ckpt)) throw new UsageError(`--checkpoint ${ckpt}: no such file; give a MIMONet checkpoint (e.g. ${DEMO_CHECKPOINT}) or "none"`);
     const kernels = runWorkloads(KERNEL_WORKLOADS(), { minSeconds: 0.5 });
     const dir = resolveDataDir(args['data-dir'] as string | undefined);
     requireDataset(dir, 'cifar10');
