@@ -1597,6 +1597,7 @@ Napi::Value SuperposeUnbindGrad(const Napi::CallbackInfo& info) {
       const float* __restrict bt = beta + (m * g.N + n) * D;
       const float* __restrict gy = dy + ((b * g.L + l) * g.H + h) * D;
       float s = 0.f;
+#pragma omp simd reduction(+ : s)
       for (int64_t i = 0; i < D; i++) {
         const float t = bt[i] * gy[i];
         dn[i] += t * inv;
