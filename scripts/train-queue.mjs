@@ -8,8 +8,10 @@
 // --only NAME[,NAME]: just those runs, in the order given (default: every run, in JOBS order).
 //
 // --time-limit MIN: each run starts an epoch (or evaluation interval) only if it should end,
-// checkpoint written, within MIN minutes of the queue's start; the queue stops at the first run
-// that ends unfinished. (A run that has never checkpointed always starts its first unit.)
+// checkpoint written, within MIN minutes of the queue's start. After a run stops unfinished, the
+// queue offers the time left to the later runs that have already checkpointed (their units may
+// be shorter) and starts no new run. (A run that has never checkpointed always starts its first
+// unit.)
 //
 // MIMOConv checkpoints are compacted in place whenever a run ends (float16 momentum, still
 // resumable) so they stay small enough to commit.
@@ -82,6 +84,11 @@ if (unknown.length) {
   process.exit(2);
 }
 const queue = only ? only.map((n) => JOBS.find(([name]) => name === n)) : JOBS;
+// Once a run stops for --time-limit, later runs still get the time left if their units are
+// shorter (a WRN epoch fits where a dynamic MIMONet epoch does not), but only runs that have a
+// recorded unit: a run's first unit always starts (nothing to predict it from) and could
+// overrun the limit.
+let timeStopped = false;
 for (const [name, out, args] of queue) {
   const state = done(join(root, out)) ? 'done' : existsSync(join(root, out)) ? 'started' : 'not started';
   if (argv.includes('--list')) {
@@ -89,6 +96,7 @@ for (const [name, out, args] of queue) {
     continue;
   }
   if (state === 'done') continue;
+  if (timeStopped && state !== 'started') continue;
   const left = deadline === null ? null : (deadline - Date.now()) / 60_000;
   if (left !== null && left <= 1) break;
   console.log(`[${new Date().toISOString()}] ${name}: ${state === 'started' ? 'resuming' : 'starting'}`);
@@ -106,7 +114,8 @@ for (const [name, out, args] of queue) {
   }
   if (!finished) {
     console.log(`[${new Date().toISOString()}] ${name}: stopped at a checkpoint for --time-limit; run the queue again to resume`);
-    break;
+    timeStopped = true;
+    continue;
   }
   console.log(`[${new Date().toISOString()}] ${name}: done`);
 }
