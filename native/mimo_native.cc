@@ -953,6 +953,39 @@ Napi::Value Transpose(const Napi::CallbackInfo& info) {
   if (od.empty()) { od.push_back(1); ost.push_back(1); }
   const int r = int(od.size());
   const int64_t rowlen = od[r - 1], instep = ost[r - 1];
+  // The input's innermost dim, when it is not the output's: p with ost[p] == 1.
+  int p = -1;
+  for (int d = 0; d < r - 1; d++)
+    if (ost[d] == 1) p = d;
+  if (instep != 1 && p >= 0) {
+    // Tiled: read a T x T block of the [od[p], rowlen] plane (rows of the input, columns of the
+    // output) and write it transposed, so each cache line read is used T/16 times. The row-by-row
+    // gather below reads every line once per output row: a [64000, 128] transpose took 38 ms.
+    constexpr int64_t T = 32;
+    std::vector<int64_t> ostr(r);  // output strides of the merged dims
+    ostr[r - 1] = 1;
+    for (int d = r - 2; d >= 0; d--) ostr[d] = ostr[d + 1] * od[d + 1];
+    const int64_t P = od[p], ti = (P + T - 1) / T, tk = (rowlen + T - 1) / T;
+    const int64_t outer = total / (P * rowlen), units = outer * ti * tk;
+#pragma omp parallel for if (total >= kParMin) schedule(static)
+    for (int64_t u = 0; u < units; u++) {
+      const int64_t kb = (u % tk) * T, ib = ((u / tk) % ti) * T;
+      int64_t rem = u / (tk * ti), xoff = 0, ooff = 0;
+      for (int d = r - 2; d >= 0; d--) {
+        if (d == p) continue;
+        xoff += (rem % od[d]) * ost[d];
+        ooff += (rem % od[d]) * ostr[d];
+        rem /= od[d];
+      }
+      const int64_t i1 = std::min(P, ib + T), k1 = std::min(rowlen, kb + T), op = ostr[p];
+      for (int64_t i = ib; i < i1; i++) {
+        const float* __restrict src = x + xoff + i;
+        float* __restrict dst = o + ooff + i * op;
+        for (int64_t k = kb; k < k1; k++) dst[k] = src[k * instep];
+      }
+    }
+    return env.Undefined();
+  }
   const int64_t nch = chunks_for(total);
 #pragma omp parallel for if (nch > 1) schedule(static, 1)
   for (int64_t c = 0; c < nch; c++) {
