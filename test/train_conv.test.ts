@@ -35,6 +35,13 @@ test('training learns, logs, checkpoints every epoch and evaluates at every n fr
   assert.equal(r.state.done, true);
   // 96 images, loader batch 8·2 = 16 -> 6 steps per pass, 2 passes per epoch.
   assert.equal(r.history[0].steps, 12);
+  // Step time per n: every step counted once, under the n it ran at (a dynamic run here: both).
+  for (const h of r.history) {
+    const st = h.step_seconds!;
+    assert.equal(st.reduce((a, t) => a + t.steps, 0), h.steps, `epoch ${h.epoch}: ${JSON.stringify(st)}`);
+    assert.ok(st.every((t) => (t.n === 1 || t.n === 2) && t.mean > 0 && t.mean < h.seconds), JSON.stringify(st));
+  }
+  assert.deepEqual([...new Set(r.history.flatMap((h) => h.step_seconds!.map((t) => t.n)))].sort(), [1, 2]);
   assert.ok(r.history[5].train_loss < r.history[0].train_loss, `loss ${r.history.map((h) => h.train_loss)}`);
   assert.equal(readFileSync(join(dir, 'm.jsonl'), 'utf8').trim().split('\n').length, 6);
   const { net, meta } = loadConvCheckpoint(out);

@@ -22,6 +22,8 @@ export interface EpochMetrics {
   r_bind: number;
   r_iso: number;
   seconds: number;
+  /** Training steps per number of superposed inputs n and their mean wall time (absent in older checkpoints). */
+  step_seconds?: { n: number; steps: number; mean: number }[];
   eval: { n: number; accuracy: number; loss: number }[];
 }
 

@@ -104,6 +104,7 @@ export async function trainConv(o: TrainConvOptions): Promise<TrainConvResult> {
       const e = state.epoch;
       const losses: number[] = [], accs: number[] = [], norms: number[] = [], accepted: number[] = [];
       let lr = 0, rBind = 0, rIso = 0;
+      const stepTime = new Map<number, { steps: number; ms: number }>(); // per n: a dynamic run's slow steps cost N/n times a fast one
       for (let pass = 0; pass < N; pass++) {
         let k = 0;
         for (const b of pipe.batches(e * N + pass)) {
@@ -114,9 +115,12 @@ export async function trainConv(o: TrainConvOptions): Promise<TrainConvResult> {
           lr = sched.lr;
           // The filter: steps whose gradient norm reaches gradFilter x last epoch's mean are skipped.
           const normLimit = train.gradFilter > 0 && state.avgNormPrev !== null ? train.gradFilter * state.avgNormPrev : Infinity;
+          const ts = performance.now();
           const r = convTrainStep(net, sgd, {
             x: mixed.x, shape: [b.size, data.train.height, data.train.width, data.train.channels], y: b.y, yPerm: mixed.yPerm, lambda: mixed.lambda, n,
           }, { bindingReg: train.bindingReg, isometryReg: train.isometryReg, clipNorm: train.clipNorm, normLimit, lr: sched.lr, momentum: sched.momentum });
+          const st = stepTime.get(n) ?? { steps: 0, ms: 0 };
+          stepTime.set(n, { steps: st.steps + 1, ms: st.ms + performance.now() - ts });
           state.step++;
           losses.push(r.loss); accs.push(r.accuracy); norms.push(r.norm);
           if (r.applied) accepted.push(r.norm);
@@ -138,7 +142,9 @@ export async function trainConv(o: TrainConvOptions): Promise<TrainConvResult> {
       const m: EpochMetrics = {
         epoch: state.epoch, steps: losses.length, train_loss: round(mean(losses), 5), train_accuracy: round(mean(accs), 5),
         grad_norm: round(mean(norms.filter(Number.isFinite)), 4), skipped: losses.length - accepted.length, lr: lr, r_bind: round(rBind, 6), r_iso: round(rIso, 4),
-        seconds: round(seconds, 2), eval: evalRes,
+        seconds: round(seconds, 2),
+        step_seconds: [...stepTime].sort((a, b) => b[0] - a[0]).map(([n, t]) => ({ n, steps: t.steps, mean: round(t.ms / t.steps / 1000, 3) })),
+        eval: evalRes,
       };
       history.push(m);
       if (state.epoch === train.epochs) {

@@ -60,7 +60,7 @@ export const trainConvCommand: Command = {
         bar.update(step, `epoch ${epoch} loss ${loss.toFixed(3)}`);
       },
       onEpoch: (m) => {
-        if (!json && !process.stderr.isTTY) process.stderr.write(`epoch ${m.epoch}: loss ${m.train_loss} acc ${m.train_accuracy} ${m.eval.map((e) => `n=${e.n} ${(e.accuracy * 100).toFixed(2)}%`).join(' ')} (${m.seconds}s)\n`);
+        if (!json && !process.stderr.isTTY) process.stderr.write(`epoch ${m.epoch}: loss ${m.train_loss} acc ${m.train_accuracy} ${m.eval.map((e) => `n=${e.n} ${(e.accuracy * 100).toFixed(2)}%`).join(' ')} (${m.seconds}s; s/step ${(m.step_seconds ?? []).map((t) => `n=${t.n} ${t.mean}`).join(' ')})\n`);
       },
     });
     bar?.finish();
