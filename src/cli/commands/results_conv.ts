@@ -60,7 +60,7 @@ export const resultsConv: Command = {
       bar.tick(1, p);
     }
     bar.finish();
-    const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, backend ${b.backend} (${b.threads} threads)`;
+    const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, backend ${b.backend} (${b.threads} thread${b.threads === 1 ? '' : 's'})`;
     const json = { dataset: 'cifar10', split: 'test', date: new Date().toISOString().slice(0, 10), machine, models };
     const ns = [...new Set(models.flatMap((m) => m.results.map((r) => r.n)))].sort((x, y) => x - y);
     const md = [

@@ -83,7 +83,7 @@ export const resultsFormer: Command = {
         flop_ratio: base ? Math.round((base.flops_per_sequence / m.flops_per_sequence) * 100) / 100 : null,
       };
     });
-    const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, backend ${b.backend} (${b.threads} threads)`;
+    const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, backend ${b.backend} (${b.threads} thread${b.threads === 1 ? '' : 's'})`;
     const json = { date: new Date().toISOString().slice(0, 10), machine, anchors: { performer_lra: LRA_PERFORMER_ANCHORS, paper_average_deltas_pp: PAPER_DELTAS }, models, deltas };
     const pct = (v: number) => (v * 100).toFixed(2) + '%';
     const md = [

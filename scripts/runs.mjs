@@ -1,0 +1,37 @@
+// The project's long training runs: name, checkpoint, mimo arguments (without --out / --resume).
+// Shared by scripts/train-queue.mjs (trains them) and scripts/results.mjs (tabulates them).
+const conv = ['train', 'conv', '--model', 'mimonet-16-4', '--initial-width', '2', '--binding', 'hrr', '--epochs', '15', '--mixup', '0'];
+const former = (task, scheme, grid, extra = []) => ['train', 'former', '--task', task, '--scheme', scheme, '--grid', String(grid), ...extra];
+// F-S of SPEC §5.2: ListOps-mini, d=64, hid=128, H=2, Dh=32, 2 layers, R=64 (the trainer's defaults).
+const fs = ['--steps', '12000', '--batch', '32', '--lr', '1e-3', '--warmup', '600', '--eval-every', '1000', '--eval-batches', '32'];
+
+// Full-length LRA tasks (SPEC §3.9; ListOps 2000 tokens, Image / Pathfinder 1024, Text 1000) on the
+// F-S model, sized so the Performer trains in ~1.5 h on one core: ~0.5 s per step at L≈1000 and
+// ~1.1 s at L=2000 (measured with --threads 1 on an idle machine; since the dropout kernel the
+// Image steps take 0.27-0.39 s pinned to one core); att. M=N=4 keeps the first 15 % of its steps
+// at M=N=2 (SPEC §5.2 E5).
+const lra = (task, steps) => {
+  const base = ['--steps', String(steps), '--batch', '32', '--lr', '1e-3', '--warmup', String(Math.round(steps * 0.05)), '--eval-every', '500', '--eval-batches', '32'];
+  return [
+    [`lra-${task}-performer`, `models/lra/${task}-performer.ckpt`, former(task, 'performer', 1, base)],
+    [`lra-${task}-att2`, `models/lra/${task}-att2.ckpt`, former(task, 'att', 2, base)],
+    [`lra-${task}-att4`, `models/lra/${task}-att4.ckpt`, former(task, 'att', 4, [...base, '--mimo-warmup', String(Math.round(steps * 0.15))])],
+    [`lra-${task}-attmlp2`, `models/lra/${task}-attmlp2.ckpt`, former(task, 'attmlp', 2, base)],
+  ];
+};
+
+export const JOBS = [
+  ['mimonet-16-4-N4', 'models/mimonet-16-4-N4.ckpt', [...conv, '--capacity', '4']],
+  ['mimonet-16-4-N4-dyn', 'models/mimonet-16-4-N4-dyn.ckpt', [...conv, '--capacity', '4', '--sup-low', '1', '--sup-frequency', '0.8']],
+  ['lra-listops-mini-performer', 'models/lra/listops-mini-performer.ckpt', former('listops-mini', 'performer', 1, fs)],
+  ['lra-listops-mini-att2', 'models/lra/listops-mini-att2.ckpt', former('listops-mini', 'att', 2, fs)],
+  ['lra-listops-mini-att4', 'models/lra/listops-mini-att4.ckpt', former('listops-mini', 'att', 4, [...fs, '--mimo-warmup', '1800'])],
+  ['lra-listops-mini-attmlp2', 'models/lra/listops-mini-attmlp2.ckpt', former('listops-mini', 'attmlp', 2, fs)],
+  ['wrn-16-4', 'models/wrn-16-4.ckpt', ['train', 'conv', '--model', 'wrn-16-4', '--initial-width', '1', '--binding', 'none', '--capacity', '1', '--epochs', '15', '--mixup', '0']],
+  ['mimonet-16-4-N1', 'models/mimonet-16-4-N1.ckpt', [...conv, '--capacity', '1']],
+  ['mimonet-16-4-N2', 'models/mimonet-16-4-N2.ckpt', [...conv, '--capacity', '2']],
+  ...lra('image', 9000),
+  ...lra('text', 9000),
+  ...lra('pathfinder', 9000),
+  ...lra('listops', 4000),
+];
