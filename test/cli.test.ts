@@ -80,6 +80,18 @@ test('bench kernels reports GFLOP/s for the three named workloads', { timeout: 1
   for (const w of j.workloads) assert.ok(w.gflops > 0, `${w.name}: ${w.gflops}`);
 });
 
+test('bench ops reports GB/s for the memory-bound kernels, and rejects a bad shape', { timeout: 120000 }, () => {
+  const r = mimo(['bench', 'ops', '--json', '--shape', '4,50,40', '--min-seconds', '0.02']);
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(r.last);
+  assert.deepEqual(j.shape, [4, 50, 40]);
+  assert.deepEqual(j.workloads.map((w: { name: string }) => w.name), ['add', 'relu', 'dropout_0.1', 'layer_norm', 'layer_norm_grad', 'transpose_200x40', 'sum_last_axis']);
+  for (const w of [...j.workloads, ...(j.cpu?.workloads ?? [])]) assert.ok(w.gbps > 0 && w.ms > 0, JSON.stringify(w));
+  const bad = mimo(['bench', 'ops', '--json', '--shape', '4,0']);
+  assert.equal(bad.code, 2);
+  assert.match(JSON.parse(bad.last).error, /--shape needs at least two positive integers/);
+});
+
 test('bench step prints the step time and a kernel profile', { timeout: 120000 }, () => {
   const r = mimo(['bench', 'step', '--json', '--depth', '10', '--width', '1', '--batch', '8', '--size', '8', '--reps', '2', '--profile']);
   assert.equal(r.code, 0, r.stderr);

@@ -10,6 +10,8 @@ export interface Workload {
   name: string;
   /** FLOPs of one call of run(). */
   flops: number;
+  /** Bytes read and written by one call (memory-bound workloads; reported as GB/s). */
+  bytes?: number;
   /** Creates inputs; returns the timed function and a disposer. */
   setup(): { run: () => void; dispose: () => void };
 }
@@ -17,6 +19,8 @@ export interface Workload {
 export interface WorkloadResult {
   name: string;
   gflops: number;
+  /** For workloads that declare their bytes moved. */
+  gbps?: number;
   ms: number;
   reps: number;
 }
@@ -89,7 +93,10 @@ export function runWorkloads(workloads: Workload[], opts: { minSeconds?: number;
       } while (times.length < maxReps && performance.now() - t0 < minSeconds * 1000);
       times.sort((a, b) => a - b);
       const ms = times[Math.floor(times.length / 2)];
-      const r = { name: w.name, gflops: round(w.flops / (ms / 1000) / 1e9), ms: round(ms), reps: times.length };
+      const r: WorkloadResult = {
+        name: w.name, gflops: round(w.flops / (ms / 1000) / 1e9),
+        ...(w.bytes !== undefined ? { gbps: round(w.bytes / (ms / 1000) / 1e9) } : {}), ms: round(ms), reps: times.length,
+      };
       results.push(r);
       opts.onDone?.(r);
     } finally {

@@ -3,6 +3,7 @@ import { benchConv } from './bench_conv.js';
 import { benchData } from './bench_data.js';
 import { benchFormer } from './bench_former.js';
 import { benchKernels } from './bench_kernels.js';
+import { benchOps } from './bench_ops.js';
 import { benchServe } from './bench_serve.js';
 import { benchStep } from './bench_step.js';
 import { calibrate } from './calibrate.js';
@@ -21,4 +22,4 @@ import { info } from './info.js';
 import { interference } from './interference.js';
 
 /** Every `mimo` subcommand, in the order `mimo --help` lists them. */
-export const COMMANDS: Command[] = [demo, trainConvCommand, trainFormerCommand, evalCommand, resultsConv, resultsFormer, plotOperatingPoints, serve, calibrate, checkpointCompact, interference, info, benchKernels, benchStep, benchConv, benchFormer, benchServe, benchData, dataInfo, dataPathfinder];
+export const COMMANDS: Command[] = [demo, trainConvCommand, trainFormerCommand, evalCommand, resultsConv, resultsFormer, plotOperatingPoints, serve, calibrate, checkpointCompact, interference, info, benchKernels, benchOps, benchStep, benchConv, benchFormer, benchServe, benchData, dataInfo, dataPathfinder];
