@@ -5,6 +5,8 @@
 //
 //   node scripts/train-queue.mjs [--list] [--only NAME[,NAME]] [--time-limit MIN]   (e.g. under nohup)
 //
+// --list: each run with its state, progress (epoch or step, training hours so far) and command.
+//
 // --only NAME[,NAME]: just those runs, in the order given (default: every run, in JOBS order).
 //
 // --time-limit MIN: each run starts an epoch (or evaluation interval) only if it should end,
@@ -35,6 +37,18 @@ function done(path) {
   }
 }
 
+/** "epoch 11/15, 8.7 h" or "step 1000/4000, 0.3 h" from a checkpoint (empty when unreadable). */
+function progress(path) {
+  try {
+    const m = readCheckpointMeta(path);
+    const hours = `${(m.state.trainSeconds / 3600).toFixed(1)} h`;
+    return m.train?.epochs !== undefined
+      ? `epoch ${m.state.epoch}/${m.train.epochs}, ${hours}` : `step ${m.state.step}/${m.train.steps}, ${hours}`;
+  } catch {
+    return '';
+  }
+}
+
 const argv = process.argv.slice(2);
 const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1].split(',') : null;
 const limitMin = argv.includes('--time-limit') ? Number(argv[argv.indexOf('--time-limit') + 1]) : null;
@@ -57,7 +71,8 @@ let timeStopped = false;
 for (const [name, out, args] of queue) {
   const state = done(join(root, out)) ? 'done' : existsSync(join(root, out)) ? 'started' : 'not started';
   if (argv.includes('--list')) {
-    console.log(`${name.padEnd(28)} ${state.padEnd(12)} npx mimo ${args.join(' ')} --out ${out} --resume`);
+    const where = state === 'not started' ? '' : progress(join(root, out));
+    console.log(`${name.padEnd(28)} ${state.padEnd(12)} ${where.padEnd(24)} npx mimo ${args.join(' ')} --out ${out} --resume`);
     continue;
   }
   if (state === 'done') continue;
