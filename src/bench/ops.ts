@@ -12,7 +12,6 @@ import type { Workload } from './kernels.js';
 
 const randn = (shape: number[]) => tf.randomNormal(shape, 0, 1, 'float32', 11);
 
-
 /** The workloads on x of `shape` (its last axis is the feature axis d). flops: 0; bytes: moved per call. */
 export function opWorkloads(shape: number[]): Workload[] {
   if (shape.length < 2 || shape.some((d) => !Number.isInteger(d) || d < 1)) {

@@ -41,6 +41,7 @@ import { endianness } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { crc32 } from '../util/crc32.js';
 import { encodeF16Range, float16ToFloat32, FLOAT16_MAX } from '../util/float16.js';
+import { plural } from '../util/plural.js';
 
 export { crc32 } from '../util/crc32.js';
 export { float16ToFloat32, float32ToFloat16, FLOAT16_MAX } from '../util/float16.js';
@@ -126,7 +127,6 @@ interface TensorEntry {
 const align = (n: number): number => Math.ceil(n / ALIGN) * ALIGN;
 const numel = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 const fmtShape = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 // ---------------------------------------------------------------------------------------------
 // Writing

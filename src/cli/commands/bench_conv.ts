@@ -4,6 +4,7 @@ import { parseModelName, type Binding, type MimoConvConfig } from '../../models/
 import { UsageError } from '../args.js';
 import { Progress } from '../progress.js';
 import { BACKEND_OPTS, table, type Command } from '../command.js';
+import { plural } from '../../util/plural.js';
 
 export const benchConv: Command = {
   path: ['bench', 'conv'],
@@ -48,7 +49,7 @@ export const benchConv: Command = {
     const profile = args.profile ? await profileConvStep(cfg, N, args.batch as number, args['image-size'] as number) : undefined;
     const rows = main.rows.map((r) => [r.n, r.images_per_s, r.train_step_s, (r.flops_per_image / 1e6).toFixed(1),
       (r.images_per_s / main.rows[0].images_per_s).toFixed(2) + 'x', (main.rows[0].flops_per_image / r.flops_per_image).toFixed(2) + 'x']);
-    let text = `${main.model} iw=${main.config.initialWidth} ${main.config.binding} N=${N} on ${b.backend} (${b.threads} thread${b.threads === 1 ? '' : 's'}), batch ${args.batch} superpositions\n` +
+    let text = `${main.model} iw=${main.config.initialWidth} ${main.config.binding} N=${N} on ${b.backend} (${plural(b.threads, 'thread')}), batch ${args.batch} superpositions\n` +
       table(['n', 'images/s', 'train step s', 'MFLOP/img', 'speedup', 'FLOP ratio'], rows);
     if (baseline) text += `\nbaseline ${baseline.model}: ${baseline.images_per_s} images/s, train step ${baseline.train_step_s} s, ${(baseline.flops_per_image / 1e6).toFixed(1)} MFLOP/img`;
     const foldGain = main.unfolded?.map((u) => ({ n: u.n, unfolded_images_per_s: u.images_per_s, fold_speedup: Math.round((main.rows.find((r) => r.n === u.n)!.images_per_s / u.images_per_s) * 100) / 100 }));

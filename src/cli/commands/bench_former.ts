@@ -8,6 +8,7 @@ import { profileKernels, type Profile } from '../../bench/profile.js';
 import { Progress } from '../progress.js';
 import { BACKEND_OPTS, table, type Command } from '../command.js';
 import { UsageError } from '../args.js';
+import { plural } from '../../util/plural.js';
 
 export const benchFormer: Command = {
   path: ['bench', 'former'],
@@ -73,7 +74,7 @@ export const benchFormer: Command = {
     const rows = results.map((r) => ({ ...r, speedup: Math.round((r.sequences_per_s / p.sequences_per_s) * 100) / 100, flop_ratio: Math.round((p.flops_per_sequence / r.flops_per_sequence) * 100) / 100 }));
     return {
       json: { backend: b.backend, threads: b.threads, length: L, batch: B, config: base, results: rows, ...(args.profile ? { profiles } : {}) },
-      text: `L=${L}, batch ${B}, d=${base.d} hid=${base.hid} H=${base.heads} Dh=${base.dh} R=${base.features} on ${b.backend} (${b.threads} thread${b.threads === 1 ? '' : 's'})\n` +
+      text: `L=${L}, batch ${B}, d=${base.d} hid=${base.hid} H=${base.heads} Dh=${base.dh} R=${base.features} on ${b.backend} (${plural(b.threads, 'thread')})\n` +
         table(['scheme', 'M=N', 'seq/s', 'MFLOP/seq', 'speedup', 'FLOP ratio'], rows.map((r) => [r.scheme, r.grid, r.sequences_per_s, (r.flops_per_sequence / 1e6).toFixed(1), r.speedup + 'x', r.flop_ratio + 'x'])) +
         profiles.map((pr) => `\n\n${pr.scheme} M=N=${pr.grid}: one forward ${pr.wall_ms.toFixed(1)} ms, outside kernels ${pr.outside_kernels_ms.toFixed(1)} ms\n` +
           table(['kernel', 'ms', 'calls'], pr.kernels.filter((k) => k.ms >= 0.5).map((k) => [k.name, k.ms.toFixed(1), k.calls]))).join(''),

@@ -5,6 +5,7 @@ import { opWorkloads } from '../../bench/ops.js';
 import { Progress } from '../progress.js';
 import { UsageError } from '../args.js';
 import { BACKEND_OPTS, table, type Command } from '../command.js';
+import { plural } from '../../util/plural.js';
 
 export const benchOps: Command = {
   path: ['bench', 'ops'],
@@ -37,7 +38,7 @@ export const benchOps: Command = {
     const header = ['workload', `${info.backend} GB/s`, 'ms/call', ...(cpu ? ['cpu GB/s', 'speed-up'] : [])];
     return {
       json: { backend: info.backend, threads: info.threads, shape, workloads: main, ...(cpu ? { cpu: { backend: 'cpu', workloads: cpu } } : {}) },
-      text: `shape [${shape}] on ${info.backend} (${info.threads} thread${info.threads === 1 ? '' : 's'})\n` + table(header, rows),
+      text: `shape [${shape}] on ${info.backend} (${plural(info.threads, 'thread')})\n` + table(header, rows),
     };
   },
 };

@@ -9,6 +9,7 @@ import { evaluateFormer, loadFormerCheckpoint } from '../../train/former_trainer
 import type { BackendInfo } from '../../backend/index.js';
 import { UsageError, type Parsed } from '../args.js';
 import { BACKEND_OPTS, DATA_OPTS, table, type Command } from '../command.js';
+import { plural } from '../../util/plural.js';
 
 export const evalCommand: Command = {
   path: ['eval'],
@@ -48,7 +49,7 @@ export const evalCommand: Command = {
       }
       return {
         json: { dataset: 'cifar10', split: 'test', checkpoint: args.checkpoint, backend: b.backend, threads: b.threads, model: meta.model, results, recorded: Boolean(args.record) },
-        text: `${args.checkpoint} on CIFAR-10 test (${b.backend}, ${b.threads} thread${b.threads === 1 ? '' : 's'})\n` +
+        text: `${args.checkpoint} on CIFAR-10 test (${b.backend}, ${plural(b.threads, 'thread')})\n` +
           table(['n', 'accuracy', 'images', 'images/s'], results.map((r) => [r.n, (r.accuracy * 100).toFixed(2) + '%', r.images, r.images_per_s])),
       };
     } finally {
@@ -70,7 +71,7 @@ function evalFormer(path: string, args: Parsed, b: BackendInfo) {
     const results = [{ scheme: meta.model.scheme, grid: meta.model.grid, accuracy: round(r.accuracy, 5), sequences: r.sequences, sequences_per_s: Math.round(r.sequences_per_s * 10) / 10 }];
     return {
       json: { dataset: meta.train.task, split: 'test', checkpoint: path, backend: b.backend, threads: b.threads, model: meta.model, results },
-      text: `${path} on ${meta.train.task} test (${b.backend}, ${b.threads} thread${b.threads === 1 ? '' : 's'})\n` +
+      text: `${path} on ${meta.train.task} test (${b.backend}, ${plural(b.threads, 'thread')})\n` +
         table(['scheme', 'M=N', 'accuracy', 'sequences', 'seq/s'], results.map((x) => [x.scheme, x.grid, (x.accuracy * 100).toFixed(2) + '%', x.sequences, x.sequences_per_s])),
     };
   } finally {

@@ -4,6 +4,7 @@ import { loadOperatingPoints } from '../../plot/operating_points_data.js';
 import { UsageError } from '../args.js';
 import type { Command } from '../command.js';
 import { writeFileAtomic } from '../../util/atomic_write.js';
+import { plural } from '../../util/plural.js';
 
 
 function formatOf(path: string, flag: string): 'svg' | 'png' {
@@ -47,7 +48,7 @@ export const plotOperatingPoints: Command = {
     const written = [out, ...(png ? [png] : [])];
     return {
       json: { out, format, png: png ?? null, results: resolve(resultsPath), series: series.length, points, width, height, title: title ?? null, models: series.map((s) => s.name) },
-      text: `${written.join(', ')}: ${series.length} model${series.length === 1 ? '' : 's'}, ${points} operating points (${width}x${height})`,
+      text: `${written.join(', ')}: ${plural(series.length, 'model')}, ${points} operating points (${width}x${height})`,
     };
   },
 };

@@ -10,6 +10,7 @@ import { evaluateConv } from '../../train/evaluate_conv.js';
 import { UsageError } from '../args.js';
 import { Progress } from '../progress.js';
 import { BACKEND_OPTS, DATA_OPTS, type Command } from '../command.js';
+import { plural } from '../../util/plural.js';
 
 /** The `mimo train conv` command line that reproduces a checkpoint's training. */
 export function trainCommand(meta: ConvCheckpointMeta, out: string): string {
@@ -60,7 +61,7 @@ export const resultsConv: Command = {
       bar.tick(1, p);
     }
     bar.finish();
-    const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, backend ${b.backend} (${b.threads} thread${b.threads === 1 ? '' : 's'})`;
+    const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, backend ${b.backend} (${plural(b.threads, 'thread')})`;
     const json = { dataset: 'cifar10', split: 'test', date: new Date().toISOString().slice(0, 10), machine, models };
     const ns = [...new Set(models.flatMap((m) => m.results.map((r) => r.n)))].sort((x, y) => x - y);
     const md = [

@@ -10,6 +10,7 @@ import { writeResults } from '../../util/atomic_write.js';
 import { UsageError } from '../args.js';
 import { Progress } from '../progress.js';
 import { BACKEND_OPTS, DATA_OPTS, type Command } from '../command.js';
+import { plural } from '../../util/plural.js';
 
 /** Published LRA Performer test accuracy (%), the anchors of SPEC §3 (Tay et al. 2021). */
 export const LRA_PERFORMER_ANCHORS: Record<string, number> = { listops: 18.0, text: 65.4, image: 42.8, pathfinder: 77.1 };
@@ -83,7 +84,7 @@ export const resultsFormer: Command = {
         flop_ratio: base ? Math.round((base.flops_per_sequence / m.flops_per_sequence) * 100) / 100 : null,
       };
     });
-    const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, backend ${b.backend} (${b.threads} thread${b.threads === 1 ? '' : 's'})`;
+    const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, backend ${b.backend} (${plural(b.threads, 'thread')})`;
     const json = { date: new Date().toISOString().slice(0, 10), machine, anchors: { performer_lra: LRA_PERFORMER_ANCHORS, paper_average_deltas_pp: PAPER_DELTAS }, models, deltas };
     const pct = (v: number) => (v * 100).toFixed(2) + '%';
     const md = [
