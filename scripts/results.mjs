@@ -15,15 +15,13 @@
 //   serve             mimo bench serve --checkpoint <the dynamic MIMONet if finished, else the static N=4 one>
 // The last stdout line is one JSON object: what was written, what was left out and why.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const main = join(root, 'dist', 'src', 'cli', 'main.js');
-const { JOBS } = await import(join(root, 'scripts', 'runs.mjs'));
-const { readCheckpointMeta } = await import(join(root, 'dist', 'src', 'train', 'checkpoint.js'));
+const { JOBS, finished } = await import(join(root, 'scripts', 'runs.mjs'));
 
 const TABLES = ['cifar10', 'lra', 'lra-listops-mini', 'serve'];
 const argv = process.argv.slice(2);
@@ -45,22 +43,11 @@ function fail(msg) {
   process.exit(2);
 }
 
-function finished(path) {
-  if (!existsSync(join(root, path))) return false;
-  try {
-    return readCheckpointMeta(join(root, path)).state?.done === true;
-  } catch {
-    return false;
-  }
-}
-
 /** Finished and unfinished checkpoints of the runs matching `pick` (name, args). */
 function runs(pick) {
-  const chosen = JOBS.filter(([name, , args]) => pick(name, args));
-  return {
-    done: chosen.filter(([, out]) => finished(out)).map(([, out]) => out),
-    missing: chosen.filter(([, out]) => !finished(out)).map(([name]) => name),
-  };
+  const r = { done: [], missing: [] };
+  for (const [name, out, args] of JOBS) if (pick(name, args)) (finished(out) ? r.done.push(out) : r.missing.push(name));
+  return r;
 }
 
 function mimo(args) {

@@ -1,5 +1,25 @@
 // The project's long training runs: name, checkpoint, mimo arguments (without --out / --resume).
 // Shared by scripts/train-queue.mjs (trains them) and scripts/results.mjs (tabulates them).
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { readCheckpointMeta } = await import(join(root, 'dist', 'src', 'train', 'checkpoint.js'));
+
+/** The meta of a run's checkpoint (path relative to the repository), or null when absent or unreadable. */
+export function runMeta(path) {
+  if (!existsSync(join(root, path))) return null;
+  try {
+    return readCheckpointMeta(join(root, path));
+  } catch {
+    return null;
+  }
+}
+
+/** Whether a run's checkpoint says its training is finished. */
+export const finished = (path) => runMeta(path)?.state?.done === true;
+
 const conv = ['train', 'conv', '--model', 'mimonet-16-4', '--initial-width', '2', '--binding', 'hrr', '--epochs', '15', '--mixup', '0'];
 const former = (task, scheme, grid, extra = []) => ['train', 'former', '--task', task, '--scheme', scheme, '--grid', String(grid), ...extra];
 // F-S of SPEC §5.2: ListOps-mini, d=64, hid=128, H=2, Dh=32, 2 layers, R=64 (the trainer's defaults).

@@ -24,29 +24,14 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const main = join(root, 'dist', 'src', 'cli', 'main.js');
-const { readCheckpointMeta } = await import(join(root, 'dist', 'src', 'train', 'checkpoint.js'));
+const { JOBS, runMeta, finished } = await import(join(root, 'scripts', 'runs.mjs'));
 
-const { JOBS } = await import(join(root, 'scripts', 'runs.mjs'));
-
-function done(path) {
-  if (!existsSync(path)) return false;
-  try {
-    return readCheckpointMeta(path).state?.done === true;
-  } catch {
-    return false;
-  }
-}
-
-/** "epoch 11/15, 8.7 h" or "step 1000/4000, 0.3 h" from a checkpoint (empty when unreadable). */
-function progress(path) {
-  try {
-    const m = readCheckpointMeta(path);
-    const hours = `${(m.state.trainSeconds / 3600).toFixed(1)} h`;
-    return m.train?.epochs !== undefined
-      ? `epoch ${m.state.epoch}/${m.train.epochs}, ${hours}` : `step ${m.state.step}/${m.train.steps}, ${hours}`;
-  } catch {
-    return '';
-  }
+/** "epoch 11/15, 8.7 h" or "step 1000/4000, 0.3 h" from a checkpoint's meta (empty without one). */
+function progress(m) {
+  if (!m) return '';
+  const hours = `${(m.state.trainSeconds / 3600).toFixed(1)} h`;
+  return m.train?.epochs !== undefined
+    ? `epoch ${m.state.epoch}/${m.train.epochs}, ${hours}` : `step ${m.state.step}/${m.train.steps}, ${hours}`;
 }
 
 const argv = process.argv.slice(2);
@@ -69,9 +54,10 @@ const queue = only ? only.map((n) => JOBS.find(([name]) => name === n)) : JOBS;
 // overrun the limit.
 let timeStopped = false;
 for (const [name, out, args] of queue) {
-  const state = done(join(root, out)) ? 'done' : existsSync(join(root, out)) ? 'started' : 'not started';
+  const meta = runMeta(out);
+  const state = meta?.state?.done === true ? 'done' : existsSync(join(root, out)) ? 'started' : 'not started';
   if (argv.includes('--list')) {
-    const where = state === 'not started' ? '' : progress(join(root, out));
+    const where = progress(meta);
     console.log(`${name.padEnd(28)} ${state.padEnd(12)} ${where.padEnd(24)} npx mimo ${args.join(' ')} --out ${out} --resume`);
     continue;
   }
@@ -86,13 +72,13 @@ for (const [name, out, args] of queue) {
     console.log(`[${new Date().toISOString()}] ${name}: stopped (exit ${r.status ?? r.signal}); run the queue again to resume`);
     process.exit(1);
   }
-  const finished = done(join(root, out));
+  const ended = finished(out);
   if (args[1] === 'conv') {
     const tmp = join(root, out + '.compact');
     const c = spawnSync(process.execPath, [main, 'checkpoint', 'compact', '--in', out, '--out', tmp], { cwd: root, stdio: 'inherit' });
     if (c.status === 0) renameSync(tmp, join(root, out));
   }
-  if (!finished) {
+  if (!ended) {
     console.log(`[${new Date().toISOString()}] ${name}: stopped at a checkpoint for --time-limit; run the queue again to resume`);
     timeStopped = true;
     continue;
