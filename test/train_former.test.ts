@@ -64,7 +64,7 @@ test('mimo results former writes the LRA table: accuracy as recorded, deltas vs 
   const r = spawnSync(process.execPath, [main, 'results', 'former', '--checkpoints', `${join(dir, 'perf.ckpt')},${join(dir, 'att.ckpt')}`, '--out', join(dir, 'lra'), '--json'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const j = JSON.parse(r.stdout.trim().split('\n').pop()!);
-  assert.deepEqual(j.models.map((m: { name: string }) => m.name), ['Performer', 'MIMOFormer att. M=N=2']);
+  assert.deepEqual(j.models.map((m: { name: string }) => m.name), ['Performer', 'MIMOFormer att. M=N=2 (first 8 steps at M=N=1)']);
   assert.equal(j.models[0].accuracy, Math.round(perf.test!.accuracy * 1e5) / 1e5);
   assert.equal(j.models[1].accuracy, Math.round(att.test!.accuracy * 1e5) / 1e5);
   assert.ok(j.models.every((m: { flops_per_sequence: number; sequences_per_s: number }) => m.flops_per_sequence > 0 && m.sequences_per_s > 0));

@@ -34,8 +34,11 @@ interface FormerResult {
 }
 
 function label(meta: FormerMeta): string {
-  const m = meta.model;
-  return m.scheme === 'performer' ? 'Performer' : `MIMOFormer ${m.scheme === 'att' ? 'att.' : 'att.+MLP'} M=N=${m.grid}`;
+  const m = meta.model, w = meta.train.mimoWarmup;
+  if (m.scheme === 'performer') return 'Performer';
+  // M=N=4 with warm-up is the recipe of SPEC §5.2 E5; a warm-up at M=N=2 is a variant, named as such.
+  const warm = m.scheme === 'att' && m.grid === 2 && w > 0 ? ` (first ${w} steps at M=N=1)` : '';
+  return `MIMOFormer ${m.scheme === 'att' ? 'att.' : 'att.+MLP'} M=N=${m.grid}${warm}`;
 }
 
 export const resultsFormer: Command = {
