@@ -82,13 +82,14 @@ const targets = [
 ];
 
 const date = new Date().toISOString().slice(0, 10);
-const cpu = cpus()[0]?.model ?? 'unknown';
+const { machineLine } = await import(join(root, 'dist/src/util/machine.js'));
+const machine = machineLine();
 const command = `npm run bench:speed${quick ? ' -- --quick' : ''}`;
-const json = { date, cpu, cores: cpus().length, load_average_before: Math.round(loadBefore * 100) / 100, quick, command, configs: configs.map(({ ours, torch, ...c }) => ({ ...c, mimonets: ours, torch })), former: { ...former, results: formerRows }, targets };
+const json = { date, machine, cores: cpus().length, load_average_before: Math.round(loadBefore * 100) / 100, quick, command, configs: configs.map(({ ours, torch, ...c }) => ({ ...c, mimonets: ours, torch })), former: { ...former, results: formerRows }, targets };
 const profile = configs[0].ours.profile;
 const md = [
   '# Speed: mimonets vs the PyTorch peer, and superposition gains', '',
-  `${cpu}, ${json.cores} cores, ${date}, ${configs[0].ours.backend} backend on ${configs[0].ours.threads} threads; PyTorch ${configs[0].torch.torch ?? ''} on ${configs[0].torch.threads ?? 2} threads; 1-minute load average before the run ${json.load_average_before} (idle: ~0).`,
+  `${machine}, ${date}, ${configs[0].ours.backend} backend on ${configs[0].ours.threads} threads; PyTorch ${configs[0].torch.torch ?? ''} on ${configs[0].torch.threads ?? 2} threads; 1-minute load average before the run ${json.load_average_before} (idle: ~0).`,
   `Batch ${configs[0].ours.batch} superpositions of ${configs[0].ours.image_size}x${configs[0].ours.image_size} images, evaluation mode for images/s; one SGD step for step time. Regenerate: \`${command}\`${quick ? ' (QUICK: tiny sizes, not a measurement)' : ''}.`, '',
   '## Targets', '', '| target | measured | wanted | met |', '|---|---|---|---|',
   ...targets.map((t) => `| ${t.what} | ${t.value} | ${t.want} | ${t.met ? 'yes' : '**no**'} |`), '',

@@ -24,6 +24,7 @@ test('--json ends stdout with exactly one JSON object', () => {
   const j = JSON.parse(r.last);
   assert.ok(['native', 'cpu'].includes(j.backend));
   assert.equal(j.tfjs, '4.22.0');
+  assert.ok(j.cores >= 1 && typeof j.cpu === 'string' && 'vector_isa' in j, 'the machine, with its vector width');
 });
 
 test('unknown options and commands are usage errors (exit 2) that name the problem', () => {

@@ -1,6 +1,6 @@
-import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { writeResults } from '../../util/atomic_write.js';
+import { machineLine } from '../../util/machine.js';
 import { loadRun, spawnServer, type LoadRun } from '../../bench/serve_load.js';
 import { loadCifar10, resolveDataDir } from '../../data/index.js';
 import { encodeRgbPng } from '../../util/png.js';
@@ -83,7 +83,7 @@ export const benchServe: Command = {
         tensors_flat: checks.tensors_flat,
         memory_flat: last.rss_after_mb <= first.rss_before_mb * 1.1,
       };
-      const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores`;
+      const machine = machineLine();
       const command = `npx mimo bench serve --checkpoint ${args.checkpoint} --duration ${duration} --clients ${clients.join(',')} --max-latency-ms ${args['max-latency-ms']}`;
       const json = { date: new Date().toISOString().slice(0, 10), machine, checkpoint: args.checkpoint, model: op.model, capacity: N, duration_s: duration, images: source, command, runs, checks, targets_met: met };
       const rows = runs.map((r) => [r.mode === 'auto' ? 'auto' : `n=${r.mode}`, r.clients, r.images_per_s, r.latency_p50_ms, r.latency_p99_ms, r.errors,

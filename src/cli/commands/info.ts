@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism } from 'node:os';
+import { cpuInfo } from '../../util/machine.js';
 import { initBackend } from '../../backend/index.js';
 import { BACKEND_OPTS, type Command } from '../command.js';
 
@@ -9,10 +10,11 @@ export const info: Command = {
   options: { ...BACKEND_OPTS },
   async run(args) {
     const b = await initBackend({ backend: args.backend as string | undefined, threads: args.threads as number | undefined });
+    const c = cpuInfo();
     const json = {
       backend: b.backend, threads: b.threads, native_available: b.nativeAvailable, native_reason: b.reason || null,
       onednn: b.onednn ?? null, tfjs: tf.version.tfjs, node: process.versions.node,
-      cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(),
+      cpu: c.model, cpu_family: c.family, cpu_model: c.modelNumber, vector_isa: c.vector, cores: availableParallelism(),
     };
     const text = Object.entries(json).map(([k, v]) => `${k.padEnd(18)}${v}`).join('\n');
     return { json, text };

@@ -1,4 +1,3 @@
-import { cpus } from 'node:os';
 import { relative, resolve } from 'node:path';
 import { writeResults } from '../../util/atomic_write.js';
 import { initBackend } from '../../backend/index.js';
@@ -11,6 +10,7 @@ import { UsageError } from '../args.js';
 import { Progress } from '../progress.js';
 import { BACKEND_OPTS, DATA_OPTS, type Command } from '../command.js';
 import { plural } from '../../util/plural.js';
+import { machineLine } from '../../util/machine.js';
 
 /** The `mimo train conv` command line that reproduces a checkpoint's training. */
 export function trainCommand(meta: ConvCheckpointMeta, out: string): string {
@@ -61,7 +61,7 @@ export const resultsConv: Command = {
       bar.tick(1, p);
     }
     bar.finish();
-    const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, backend ${b.backend} (${plural(b.threads, 'thread')})`;
+    const machine = `${machineLine()}, backend ${b.backend} (${plural(b.threads, 'thread')})`;
     const json = { dataset: 'cifar10', split: 'test', date: new Date().toISOString().slice(0, 10), machine, models };
     const ns = [...new Set(models.flatMap((m) => m.results.map((r) => r.n)))].sort((x, y) => x - y);
     const md = [

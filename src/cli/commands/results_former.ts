@@ -1,4 +1,3 @@
-import { cpus } from 'node:os';
 import { relative, resolve } from 'node:path';
 import { initBackend } from '../../backend/index.js';
 import { resolveDataDir } from '../../data/index.js';
@@ -11,6 +10,7 @@ import { UsageError } from '../args.js';
 import { Progress } from '../progress.js';
 import { BACKEND_OPTS, DATA_OPTS, type Command } from '../command.js';
 import { plural } from '../../util/plural.js';
+import { machineLine } from '../../util/machine.js';
 
 /** Published LRA Performer test accuracy (%), the anchors of SPEC §3 (Tay et al. 2021). */
 export const LRA_PERFORMER_ANCHORS: Record<string, number> = { listops: 18.0, text: 65.4, image: 42.8, pathfinder: 77.1 };
@@ -87,7 +87,7 @@ export const resultsFormer: Command = {
         flop_ratio: base ? Math.round((base.flops_per_sequence / m.flops_per_sequence) * 100) / 100 : null,
       };
     });
-    const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, backend ${b.backend} (${plural(b.threads, 'thread')})`;
+    const machine = `${machineLine()}, backend ${b.backend} (${plural(b.threads, 'thread')})`;
     const json = { date: new Date().toISOString().slice(0, 10), machine, anchors: { performer_lra: LRA_PERFORMER_ANCHORS, paper_average_deltas_pp: PAPER_DELTAS }, models, deltas };
     const pct = (v: number) => (v * 100).toFixed(2) + '%';
     const md = [
