@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
 import { initBackend } from '../src/backend/index.js';
-import { InferenceEngine } from '../src/serve/inference.js';
+import { InferenceEngine, passSizes } from '../src/serve/inference.js';
 import { startServer, type RunningServer } from '../src/serve/server.js';
 import { tinyServeCheckpoint, TINY_POINTS } from './helpers/serve_model.js';
 import { tempDirs } from './helpers/tmp.js';
@@ -278,4 +278,27 @@ test('SIGTERM finishes in-flight requests, then the process exits with one JSON 
   assert.equal(last.signal, 'SIGTERM');
   assert.equal(last.images['n=1'], 192);
   await assert.rejects(fetch(url + '/healthz'));
+});
+
+test('passSizes: powers of two, largest first, none above the cap, summing to the pass', () => {
+  assert.deepEqual(passSizes(0, 128), []);
+  assert.deepEqual(passSizes(13, 128), [8, 4, 1]);
+  assert.deepEqual(passSizes(300, 128), [128, 128, 32, 8, 4]);
+  assert.deepEqual(passSizes(250, 100), [64, 64, 64, 32, 16, 8, 2], 'a cap that is not a power of two rounds down');
+  for (let s = 0; s <= 600; s++) {
+    const p = passSizes(s, 128);
+    assert.equal(p.reduce((a, b) => a + b, 0), s);
+    assert.ok(p.every((c, i) => (c & (c - 1)) === 0 && c <= 128 && (i === 0 || c <= p[i - 1])), `${s}: ${p}`);
+  }
+  assert.throws(() => passSizes(3, 0), /max 0/);
+});
+
+test('an engine pass split into power-of-two forwards gives each image what it gets alone (n=1), and passes at n>1 cover every image', () => {
+  const imgs = Array.from({ length: 13 }, (_, i) => image(100 + i));
+  const together = oracle(imgs, 1); // forwards of 8, 4 and 1 images
+  imgs.forEach((im, i) => assertProbsClose(together[i], oracle([im], 1)[0], `image ${i}`));
+  for (const n of [2, 4]) {
+    const probs = oracle(imgs, n); // 7 (4 + 2 + 1 with one pad) or 4 (2 + 1 with three pads) superpositions
+    assert.ok(probs.every((p) => Math.abs(p.reduce((a, b) => a + b, 0) - 1) < 1e-4), `n=${n}: every image got a distribution`);
+  }
 });

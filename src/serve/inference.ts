@@ -27,6 +27,25 @@ export interface EngineInfo {
   costs: [number, PassCost][];
 }
 
+/**
+ * Superpositions per forward for a pass of `superpositions`: powers of two, largest first, none
+ * above `max` (rounded down to a power of two), summing to `superpositions`. A server then runs
+ * at most log2(max) + 1 batch shapes per n, whatever the traffic; every new shape would cost
+ * oneDNN primitives, reordered weights and pooled buffers that are kept for the process's life.
+ */
+export function passSizes(superpositions: number, max: number): number[] {
+  if (!Number.isInteger(superpositions) || superpositions < 0) throw new Error(`passSizes: ${superpositions} superpositions`);
+  if (!Number.isInteger(max) || max < 1) throw new Error(`passSizes: max ${max} must be a whole number >= 1`);
+  const top = 2 ** Math.floor(Math.log2(max));
+  const out: number[] = [];
+  for (let left = superpositions; left > 0;) {
+    const c = Math.min(top, 2 ** Math.floor(Math.log2(left)));
+    out.push(c);
+    left -= c;
+  }
+  return out;
+}
+
 export class InferenceEngine {
   readonly net: MimoConvNet;
   readonly meta: ConvCheckpointMeta;
@@ -52,8 +71,9 @@ export class InferenceEngine {
 
   /**
    * Class probabilities of `count` images (uint8 HWC, concatenated) in the given passes
-   * (counts sum to `count`). A pass whose count is not a multiple of its n is padded with
-   * repeats of its own images; the padding's outputs are dropped.
+   * (counts sum to `count`). Each pass runs as forwards of power-of-two superposition counts
+   * (`passSizes`); a last forward that its images do not fill is padded with repeats of its
+   * own images, and the padding's outputs are dropped.
    */
   classify(images: Uint8Array, count: number, plan: { n: number; count: number }[]): { probs: Float32Array; passes: PassTiming[] } {
     const { height: H, width: W, channels: C } = IMAGE_SIZE;
@@ -67,16 +87,18 @@ export class InferenceEngine {
     for (const { n, count: k } of plan) {
       if (!this.points.includes(n)) throw new Error(`classify: n=${n} is not served (${this.points.join(', ')})`);
       const t0 = performance.now();
-      for (let s = 0; s < k; s += this.maxSuperpositions * n) {
-        const real = Math.min(k - s, this.maxSuperpositions * n);
-        const padded = Math.ceil(real / n) * n;
+      let s = 0;
+      for (const sup of passSizes(Math.ceil(k / n), this.maxSuperpositions)) {
+        const padded = sup * n;
+        const real = Math.min(k - s, padded);
         const x = new Float32Array(padded * px);
         for (let i = 0; i < padded; i++) normalizeContiguous(images, (at + s + (i % real)) * px, x, i * px, H * W, C, this.lut);
         const p = tf.tidy(() => {
-          const xt = tf.tensor4d(x, [padded, H, W, C]); // [B·n, H, W, C]
+          const xt = tf.tensor4d(x, [padded, H, W, C]); // [sup·n, H, W, C]
           return tf.softmax(this.net.forward(xt, n, { training: false }).logits).dataSync() as Float32Array;
         });
         probs.set(p.subarray(0, real * classes), (at + s) * classes);
+        s += real;
       }
       passes.push({ n, count: k, seconds: (performance.now() - t0) / 1000 });
       at += k;
@@ -91,9 +113,11 @@ export class InferenceEngine {
    */
   measureCosts(big = 32, reps = 5): [number, PassCost][] {
     const { height: H, width: W, channels: C } = IMAGE_SIZE;
-    const imgs = new Uint8Array(big * this.points[this.points.length - 1] * H * W * C).map((_, i) => (i * 2654435761) >>> 24);
+    const imgs = new Uint8Array(Math.max(big, this.maxSuperpositions) * this.points[this.points.length - 1] * H * W * C).map((_, i) => (i * 2654435761) >>> 24);
     const once = (n: number, k: number) => this.classify(imgs.subarray(0, k * H * W * C), k, [{ n, count: k }]).passes[0].seconds;
-    for (const n of this.points) { once(n, n); once(n, big * n); }
+    // Warm-up: every forward shape the server will ever run (oneDNN primitives, pooled buffers),
+    // so memory is at its working size before the first request.
+    for (const n of this.points) for (let sup = 1; sup <= this.maxSuperpositions; sup *= 2) once(n, sup * n);
     const median = (n: number, k: number) => {
       const ts = Array.from({ length: reps }, () => once(n, k)).sort((a, b) => a - b);
       return ts[Math.floor(reps / 2)];
