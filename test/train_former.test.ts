@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/index.js';
-import { loadFormerTask } from '../src/train/former_data.js';
+import { inEvaluationOrder, loadFormerTask } from '../src/train/former_data.js';
 import { trainFormer, type TrainFormerOptions } from '../src/train/former_trainer.js';
 import { tempDirs } from './helpers/tmp.js';
 
@@ -97,4 +97,26 @@ test('splits smaller than one batch are rejected with the fix', async () => {
     train: { task: 'pathfinder', steps: 4, batch: 8, lr: 1e-3, warmup: 1, evalEvery: 2, evalBatches: 1, seed: 3, scale: 0.002 },
     out: join(fresh(), 'x.ckpt'), dataDir: '/nonexistent', data: pf,
   }), /dev split of 5 sequences is smaller than one batch of 8; use a smaller --batch or a larger --scale/);
+});
+
+test('dev and test rows come in a fixed random order, so superposition partners do not depend on labels', () => {
+  // A set whose row i holds token i and label i % 2 (the pattern of Text and Pathfinder files).
+  const L = 3, count = 64;
+  const s = { tokens: Uint16Array.from({ length: count * L }, (_, j) => Math.floor(j / L)), labels: Uint8Array.from({ length: count }, (_, i) => i % 2), count, length: L, vocab: 100, numClasses: 2 };
+  const a = inEvaluationOrder(s, 2), b = inEvaluationOrder(s, 2);
+  assert.deepEqual(a.tokens, b.tokens, 'deterministic');
+  const rows = Array.from({ length: count }, (_, r) => a.tokens[r * L]);
+  assert.deepEqual([...rows].sort((x, y) => x - y), Array.from({ length: count }, (_, i) => i), 'a permutation of the rows');
+  rows.forEach((from, r) => {
+    assert.deepEqual(Array.from(a.tokens.subarray(r * L, (r + 1) * L)), [from, from, from], `row ${r} moved whole`);
+    assert.equal(a.labels[r], from % 2, `row ${r} kept its label`);
+  });
+  assert.notDeepEqual(Array.from(a.labels), Array.from(s.labels), 'the label pattern is broken');
+  assert.notDeepEqual(inEvaluationOrder(s, 1).tokens, a.tokens, 'dev and test get different orders');
+  // The loaded Pathfinder splits (generated 1, 0, 1, 0, ...) no longer alternate.
+  const pf = loadFormerTask('pathfinder', '/nonexistent', { seed: 3, scale: 0.004 });
+  for (const split of [pf.dev, pf.test]) {
+    assert.equal(split.labels.reduce((x, y) => x + y, 0), split.count / 2, 'still balanced');
+    assert.ok(split.labels.some((v, i) => i > 0 && v === split.labels[i - 1]), 'no longer alternating');
+  }
 });
