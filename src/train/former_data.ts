@@ -34,6 +34,8 @@ function subsetImages(ds: ImageDataset, from: number, to: number): ImageDataset 
   return { ...ds, images: ds.images.subarray(from * per, to * per), labels: ds.labels.subarray(from, to), count: to - from };
 }
 
+const EVAL_ORDER_SEED = 0x5eed;
+
 /**
  * Rows of a sequence set in a fixed random order (the same for every run of a task).
  *
@@ -55,8 +57,6 @@ export function inEvaluationOrder(s: SequenceSet, key: number): SequenceSet {
   };
   return { ...s, tokens: rows(s.tokens), tokens2: s.tokens2 && rows(s.tokens2), labels: Uint8Array.from(order, (i) => s.labels[i]) };
 }
-
-const EVAL_ORDER_SEED = 0x5eed;
 
 /**
  * The splits of a task. ListOps: LRA sizes 96k/2k/2k, lengths 500–2000 (SPEC §3.9);
