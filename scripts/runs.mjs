@@ -17,8 +17,11 @@ export function runMeta(path) {
   }
 }
 
+/** Whether a checkpoint's meta (or null) says its training is finished. */
+export const isDone = (meta) => meta?.state?.done === true;
+
 /** Whether a run's checkpoint says its training is finished. */
-export const finished = (path) => runMeta(path)?.state?.done === true;
+export const finished = (path) => isDone(runMeta(path));
 
 const conv = ['train', 'conv', '--model', 'mimonet-16-4', '--initial-width', '2', '--binding', 'hrr', '--epochs', '15', '--mixup', '0'];
 const former = (task, scheme, grid, extra = []) => ['train', 'former', '--task', task, '--scheme', scheme, '--grid', String(grid), ...extra];

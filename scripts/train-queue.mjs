@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const main = join(root, 'dist', 'src', 'cli', 'main.js');
-const { JOBS, runMeta, finished } = await import(join(root, 'scripts', 'runs.mjs'));
+const { JOBS, runMeta, isDone, finished } = await import(join(root, 'scripts', 'runs.mjs'));
 
 /** "epoch 11/15, 8.7 h" or "step 1000/4000, 0.3 h" from a checkpoint's meta (empty without one). */
 function progress(m) {
@@ -55,7 +55,7 @@ const queue = only ? only.map((n) => JOBS.find(([name]) => name === n)) : JOBS;
 let timeStopped = false;
 for (const [name, out, args] of queue) {
   const meta = runMeta(out);
-  const state = meta?.state?.done === true ? 'done' : existsSync(join(root, out)) ? 'started' : 'not started';
+  const state = isDone(meta) ? 'done' : existsSync(join(root, out)) ? 'started' : 'not started';
   if (argv.includes('--list')) {
     const where = progress(meta);
     console.log(`${name.padEnd(28)} ${state.padEnd(12)} ${where.padEnd(24)} npx mimo ${args.join(' ')} --out ${out} --resume`);
