@@ -34,12 +34,13 @@ export interface EngineInfo {
  * oneDNN primitives, reordered weights and pooled buffers that are kept for the process's life.
  */
 export function passSizes(superpositions: number, max: number): number[] {
-  if (!Number.isInteger(superpositions) || superpositions < 0) throw new Error(`passSizes: ${superpositions} superpositions`);
-  if (!Number.isInteger(max) || max < 1) throw new Error(`passSizes: max ${max} must be a whole number >= 1`);
-  const top = 2 ** Math.floor(Math.log2(max));
+  if (!Number.isInteger(superpositions) || superpositions < 0 || superpositions > 0x7fffffff) throw new Error(`passSizes: ${superpositions} superpositions (a whole number from 0 to 2^31 - 1)`);
+  if (!Number.isInteger(max) || max < 1 || max > 0x7fffffff) throw new Error(`passSizes: max ${max} must be a whole number from 1 to 2^31 - 1`);
+  const pow2Floor = (x: number) => 2 ** (31 - Math.clz32(x)); // exact, unlike 2 ** floor(log2 x)
+  const top = pow2Floor(max);
   const out: number[] = [];
   for (let left = superpositions; left > 0;) {
-    const c = Math.min(top, 2 ** Math.floor(Math.log2(left)));
+    const c = Math.min(top, pow2Floor(left));
     out.push(c);
     left -= c;
   }
