@@ -35,6 +35,24 @@ function progress(m) {
 }
 
 const argv = process.argv.slice(2);
+const USAGE = 'usage: node scripts/train-queue.mjs [--list] [--only NAME[,NAME]] [--time-limit MIN]';
+if (argv.includes('--help') || argv.includes('-h')) {
+  console.log(USAGE);
+  process.exit(0);
+}
+// An unknown option must not start hours of training (a mistyped --lsit would).
+for (let i = 0; i < argv.length; i++) {
+  if (argv[i] === '--only' || argv[i] === '--time-limit') {
+    if (argv[i + 1] === undefined || argv[i + 1].startsWith('--')) {
+      console.error(`${argv[i]} needs a value; ${USAGE}`);
+      process.exit(2);
+    }
+    i++;
+  } else if (argv[i] !== '--list') {
+    console.error(`unknown option ${argv[i]}; ${USAGE}`);
+    process.exit(2);
+  }
+}
 const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1].split(',') : null;
 const limitMin = argv.includes('--time-limit') ? Number(argv[argv.indexOf('--time-limit') + 1]) : null;
 if (limitMin !== null && !(limitMin > 0)) {
