@@ -73,6 +73,7 @@ test('mimo results former writes the LRA table: accuracy as recorded, deltas vs 
   assert.ok(j.deltas[0].flop_ratio > 1, 'superposition lowers FLOPs per sequence');
   assert.match(j.models[1].command, /^npx mimo train former --task listops-mini --scheme att --grid 2 .* --steps 16 .*--mimo-warmup 8 .*--scale 0.02 --seed 9 --out .*att.ckpt --resume$/);
   assert.equal(j.anchors.performer_lra.listops, 18);
+  assert.deepEqual(j.average_deltas, [{ name: j.models[1].name, tasks: ['listops-mini'], average_delta_pp: j.deltas[0].delta_pp, paper_delta_pp: -1.07 }]);
 });
 
 test('two-class tasks train (Pathfinder: the labels are one-hot over the task\'s 2 classes, not the default 10)', { timeout: 120000 }, async () => {
