@@ -11,6 +11,7 @@ import { Progress } from '../progress.js';
 import { BACKEND_OPTS, DATA_OPTS, type Command } from '../command.js';
 import { plural } from '../../util/plural.js';
 import { machineLine } from '../../util/machine.js';
+import { convTargets, PAPER_WRN_DELTA_PP, wrnComparisons } from '../../train/conv_targets.js';
 
 /** The `mimo train conv` command line that reproduces a checkpoint's training. */
 export function trainCommand(meta: ConvCheckpointMeta, out: string): string {
@@ -62,7 +63,10 @@ export const resultsConv: Command = {
     }
     bar.finish();
     const machine = `${machineLine()}, backend ${b.backend} (${plural(b.threads, 'thread')})`;
-    const json = { dataset: 'cifar10', split: 'test', date: new Date().toISOString().slice(0, 10), machine, models };
+    const targets = convTargets(models), vsWrn = wrnComparisons(models);
+    const json = { dataset: 'cifar10', split: 'test', date: new Date().toISOString().slice(0, 10), machine, models, targets, vs_wrn: vsWrn };
+    const verdict = (met: boolean | null) => (met === null ? 'pending (model not in this table)' : met ? 'met' : 'NOT met');
+    const shown = (v: number | null, diff: boolean) => (v === null ? '–' : diff ? `${v >= 0 ? '+' : ''}${(v * 100).toFixed(2)} pt` : `${(v * 100).toFixed(2)}%`);
     const ns = [...new Set(models.flatMap((m) => m.results.map((r) => r.n)))].sort((x, y) => x - y);
     const md = [
       `# CIFAR-10 results`, '',
@@ -75,6 +79,13 @@ export const resultsConv: Command = {
         return `| ${m.model} | ${m.binding} | ${m.capacity} | ${m.dynamic ? 'yes' : 'no'} | ${m.epochs}/${m.epochs_planned} | ${(m.train_seconds / 3600).toFixed(2)} h | ` +
           `${ns.map((n) => (at(n) ? (at(n)!.accuracy * 100).toFixed(2) + '%' : '–')).join(' | ')} | ${ns.map((n) => at(n)?.images_per_s ?? '–').join(' | ')} |`;
       }),
+      '', '## Targets', '',
+      '| check | measured | target | |', '|---|---|---|---|',
+      ...targets.map((t) => `| ${t.check} | ${shown(t.value, t.check.startsWith('dynamic'))} | ${t.target} | ${verdict(t.met)} |`),
+      '', `## Against the WideResNet of the same size`, '',
+      `Each static MIMONet at n = N vs the plain WRN at n = 1 (the paper, WRN-28-10, 200 epochs: ≈2–4x at +${PAPER_WRN_DELTA_PP.best} to ${PAPER_WRN_DELTA_PP.worst} pp).`, '',
+      ...(vsWrn.length ? ['| model | n | accuracy delta (pp) | measured speed-up |', '|---|---|---|---|',
+        ...vsWrn.map((c) => `| ${c.name} | ${c.n} | ${c.delta_pp >= 0 ? '+' : ''}${c.delta_pp} | ${c.speedup}x |`)] : ['No WRN baseline of the same depth and width in this table.']),
       '', '## Commands', '', ...models.map((m) => `- ${m.name}: \`${m.command}\``), '',
     ].join('\n');
     writeResults(resolve(args.out as string), json, md);
