@@ -1,0 +1,40 @@
+// The repository's run scripts refuse what they do not understand before doing any work: a typo
+// must not start hours of training or overwrite results tables.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const script = (name: string) => fileURLToPath(new URL(`../../scripts/${name}`, import.meta.url));
+const run = (name: string, ...args: string[]) => spawnSync(process.execPath, [script(name), ...args], { encoding: 'utf8', timeout: 60000 });
+
+test('train-queue: --help, unknown options and missing values exit before any run starts', async () => {
+  const { JOBS } = await import(script('runs.mjs'));
+  const help = run('train-queue.mjs', '--help');
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /usage: node scripts\/train-queue\.mjs/);
+  for (const args of [['--bogus'], ['--lsit'], ['--only'], ['--time-limit', '--list'], ['--list', '--only', 'no-such-run'], ['--time-limit', '0']]) {
+    const r = run('train-queue.mjs', ...args);
+    assert.equal(r.status, 2, `${args.join(' ')}: exit ${r.status}, ${r.stdout}`);
+    assert.equal(r.stdout, '', `${args.join(' ')}: nothing started`);
+    assert.match(r.stderr, /unknown|needs|positive/, args.join(' '));
+  }
+  const list = run('train-queue.mjs', '--list');
+  assert.equal(list.status, 0, list.stderr);
+  const lines = list.stdout.trim().split('\n');
+  assert.equal(lines.length, JOBS.length, 'one line per run');
+  for (const [i, [name, out]] of (JOBS as [string, string][]).entries()) {
+    assert.ok(lines[i].startsWith(name + ' '), lines[i]);
+    assert.match(lines[i], / (done|started|not started) /);
+    assert.ok(lines[i].endsWith(`--out ${out} --resume`), lines[i]);
+  }
+});
+
+test('results: unknown options and tables are refused by name', () => {
+  const r = run('results.mjs', '--bogus');
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /unknown option --bogus/);
+  const t = run('results.mjs', '--only', 'cifar100');
+  assert.equal(t.status, 2);
+  assert.match(t.stderr, /--only takes some of cifar10,lra,lra-listops-mini,serve/);
+});
