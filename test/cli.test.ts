@@ -47,8 +47,19 @@ test('every command has --help listing its options', () => {
     assert.equal(r.code, 0);
     assert.match(r.stdout, new RegExp(`usage: mimo ${cmd.join(' ')} \\[options\\]`));
     assert.match(r.stdout, /--json/);
+    // One aligned help column, at least two spaces after the longest option.
+    const rows = r.stdout.split('\n').filter((l) => l.startsWith('  --'));
+    assert.equal(new Set(rows.map(helpColumn)).size, 1, `${cmd.join(' ')}: help text not aligned:\n${rows.join('\n')}`);
   }
+  const overview = mimo(['--help']).stdout.split('\n').filter((l) => /^ {2}\S/.test(l));
+  assert.equal(new Set(overview.map(helpColumn)).size, 1, 'command list aligned');
 });
+
+/** Where a help line's text starts: after the first run of two or more spaces past its name (-1: none). */
+function helpColumn(line: string): number {
+  const m = /^ *\S.*?\S? {2,}(?=\S)/.exec(line);
+  return m ? m[0].length : -1;
+}
 
 test('a missing addon falls back to cpu with one warning naming the package', () => {
   const r = mimo(['info', '--json'], { MIMO_NATIVE_ADDON: '/nonexistent/mimo_native.node', MIMO_BACKEND: '' });

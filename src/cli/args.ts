@@ -85,9 +85,11 @@ export function usage(command: string, summary: string, specs: OptSpecs): string
     const arg = s.type === 'boolean' ? '' : s.type === 'list' ? ' a,b,..' : ` <${s.type}>`;
     const extra = [s.default !== undefined && s.type !== 'boolean' ? `default ${s.default}` : '', s.env ? `env ${s.env}` : '']
       .filter(Boolean).join('; ');
-    return `  --${k}${arg}`.padEnd(30) + s.help + (extra ? ` (${extra})` : '');
+    return [`  --${k}${arg}`, s.help + (extra ? ` (${extra})` : '')];
   });
-  return `usage: mimo ${command} [options]\n\n${summary}\n\noptions:\n${rows.join('\n')}\n`;
+  // The help column starts two spaces after the longest option, so no option runs into its text.
+  const width = Math.max(30, ...rows.map(([o]) => o.length + 2));
+  return `usage: mimo ${command} [options]\n\n${summary}\n\noptions:\n${rows.map(([o, h]) => o.padEnd(width) + h).join('\n')}\n`;
 }
 
 /** The entries of o whose values are not undefined (options given on the command line). */

@@ -18,7 +18,8 @@ function find(argv: string[]): { cmd: Command; rest: string[] } | undefined {
 }
 
 function overview(): string {
-  const rows = COMMANDS.map((c) => `  ${c.path.join(' ').padEnd(20)}${c.summary}`);
+  const width = Math.max(20, ...COMMANDS.map((c) => c.path.join(' ').length + 2));
+  const rows = COMMANDS.map((c) => `  ${c.path.join(' ').padEnd(width)}${c.summary}`);
   return `usage: mimo <command> [options]    (mimo <command> --help for its options)\n\ncommands:\n${rows.join('\n')}\n`;
 }
 
