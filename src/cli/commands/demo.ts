@@ -12,8 +12,8 @@ import { UsageError } from '../args.js';
 import { Progress } from '../progress.js';
 import { BACKEND_OPTS, DATA_OPTS, table, type Command } from '../command.js';
 
-/** The committed MIMONet the demo shows classifying in superposition. */
-export const DEMO_CHECKPOINT = join('models', 'mimonet-16-4-N4.ckpt');
+/** The committed MIMONet the demo shows classifying in superposition: the dynamic one, trained at every n it serves. */
+export const DEMO_CHECKPOINT = join('models', 'mimonet-16-4-N4-dyn.ckpt');
 
 export interface SuperpositionDemo {
   checkpoint: string;
