@@ -19,6 +19,7 @@ test('static targets at n = N, dynamic vs the static model trained for each n, m
   const by = (re: RegExp) => t.filter((x) => re.test(x.check));
   // N=1 was not trained: pending, not failed.
   assert.deepEqual(by(/^static MIMONet N=1/).map((x) => [x.value, x.met]), [[null, null]]);
+  assert.ok(t.every((x) => x.kind === (x.check.startsWith('dynamic') ? 'difference' : 'accuracy')), 'accuracies vs differences');
   assert.deepEqual(by(/^static MIMONet N=2/).map((x) => [x.value, x.met]), [[0.9099, false]]);
   assert.deepEqual(by(/^static MIMONet N=4/).map((x) => [x.value, x.met]), [[0.89, true]], 'exactly at the target counts');
   // Dynamic: n=1 has no static N=1 model; n=2: 0.90 - 0.9099 = -0.99 pt (met); n=4: 0.8801 - 0.89 = -0.99 pt (met).

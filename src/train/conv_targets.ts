@@ -22,7 +22,8 @@ export const PAPER_WRN_DELTA_PP = { best: 0.68, worst: -3.18 };
 
 export interface ConvTarget {
   check: string;
-  value: number | null; // accuracy (or accuracy difference) measured; null: the model is not in the table
+  kind: 'accuracy' | 'difference'; // what value is: a test accuracy, or dynamic minus static accuracy
+  value: number | null; // measured; null: the model is not in the table
   target: string;
   met: boolean | null; // null: cannot be checked yet
 }
@@ -43,10 +44,10 @@ export function convTargets(models: ConvResultRow[]): ConvTarget[] {
   for (const [N, goal] of Object.entries(STATIC_TARGETS).map(([k, v]) => [Number(k), v] as const)) {
     const found = statics.filter((m) => m.capacity === N && at(m, N));
     const check = `static MIMONet N=${N}: test accuracy at n=${N}`;
-    if (found.length === 0) out.push({ check, value: null, target: `>= ${goal * 100}%`, met: null });
+    if (found.length === 0) out.push({ check, kind: 'accuracy', value: null, target: `>= ${goal * 100}%`, met: null });
     for (const m of found) {
       const acc = at(m, N)!.accuracy;
-      out.push({ check: `${check} (${m.name})`, value: acc, target: `>= ${goal * 100}%`, met: acc >= goal });
+      out.push({ check: `${check} (${m.name})`, kind: 'accuracy', value: acc, target: `>= ${goal * 100}%`, met: acc >= goal });
     }
   }
   for (const d of mimo.filter((m) => m.dynamic)) {
@@ -55,10 +56,10 @@ export function convTargets(models: ConvResultRow[]): ConvTarget[] {
       const s = statics.find((m) => m.capacity === n && m.model === d.model && m.binding === d.binding && m.initial_width === d.initial_width && at(m, n));
       const check = `dynamic ${d.name} at n=${n} vs static N=${n}${s ? ` (${s.name})` : ''}`;
       const target = `>= static - ${DYNAMIC_TOLERANCE * 100} pt`;
-      if (!s) out.push({ check, value: null, target, met: null });
+      if (!s) out.push({ check, kind: 'difference', value: null, target, met: null });
       else {
         const diff = round(accuracy - at(s, n)!.accuracy, 5);
-        out.push({ check, value: diff, target, met: diff >= -DYNAMIC_TOLERANCE });
+        out.push({ check, kind: 'difference', value: diff, target, met: diff >= -DYNAMIC_TOLERANCE });
       }
     }
   }

@@ -81,7 +81,7 @@ export const resultsConv: Command = {
       }),
       '', '## Targets', '',
       '| check | measured | target | |', '|---|---|---|---|',
-      ...targets.map((t) => `| ${t.check} | ${shown(t.value, t.check.startsWith('dynamic'))} | ${t.target} | ${verdict(t.met)} |`),
+      ...targets.map((t) => `| ${t.check} | ${shown(t.value, t.kind === 'difference')} | ${t.target} | ${verdict(t.met)} |`),
       '', `## Against the WideResNet of the same size`, '',
       `Each static MIMONet at n = N vs the plain WRN at n = 1 (the paper, WRN-28-10, 200 epochs: ≈2–4x at +${PAPER_WRN_DELTA_PP.best} to ${PAPER_WRN_DELTA_PP.worst} pp).`, '',
       ...(vsWrn.length ? ['| model | n | accuracy delta (pp) | measured speed-up |', '|---|---|---|---|',
