@@ -21,21 +21,18 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const main = join(root, 'dist', 'src', 'cli', 'main.js');
-const { JOBS, finished } = await import(join(root, 'scripts', 'runs.mjs'));
+const { JOBS, finished, parseScriptArgs } = await import(join(root, 'scripts', 'runs.mjs'));
 
 const TABLES = ['cifar10', 'lra', 'lra-listops-mini', 'serve'];
 const argv = process.argv.slice(2);
-const known = new Set(['--only', '--busy-ok']);
-for (let i = 0; i < argv.length; i++) {
-  if (!known.has(argv[i])) fail(`unknown option ${argv[i]}; options: --only ${TABLES.join(',')} and --busy-ok`);
-  if (argv[i] === '--only') i++;
-}
-const only = argv.includes('--only') ? (argv[argv.indexOf('--only') + 1] ?? '').split(',') : TABLES;
+const parsed = parseScriptArgs(argv, { values: ['--only'], flags: ['--busy-ok'] });
+if (parsed.error) fail(`${parsed.error}; options: --only ${TABLES.join(',')} and --busy-ok`);
+const only = parsed.options.only?.split(',') ?? TABLES;
 const bad = only.filter((t) => !TABLES.includes(t));
 if (bad.length || only.length === 0) fail(`--only takes some of ${TABLES.join(',')}; got ${JSON.stringify(only.join(','))}`);
 // `npm run results` runs the setup first, which alone lifts the 1-minute average above the bar
 // on 2 cores: give it up to two minutes to settle before refusing.
-const busyOk = argv.includes('--busy-ok');
+const busyOk = parsed.options['busy-ok'] === true;
 let load = loadavg()[0];
 for (let waited = 0; load > 0.5 && !busyOk && waited < 120; waited += 5) {
   if (waited === 0) process.stderr.write(`results: waiting up to 2 min for the 1-minute load average (${load.toFixed(2)}) to fall below 0.5\n`);

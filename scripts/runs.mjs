@@ -23,6 +23,30 @@ export const isDone = (meta) => meta?.state?.done === true;
 /** Whether a run's checkpoint says its training is finished. */
 export const finished = (path) => isDone(runMeta(path));
 
+/**
+ * The options of a run script: `values` names options that take a value, `flags` those that do
+ * not. Returns `{ options }` (option name without dashes -> value string, or true for a flag) or
+ * `{ error }` naming the first unknown option or missing value; the scripts refuse before any
+ * work, since a mistyped option must not start hours of training or overwrite results tables.
+ */
+export function parseScriptArgs(argv, { values = [], flags = [] }) {
+  const options = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (values.includes(a)) {
+      const v = argv[i + 1];
+      if (v === undefined || v.startsWith('--')) return { error: `${a} needs a value` };
+      options[a.slice(2)] = v;
+      i++;
+    } else if (flags.includes(a)) {
+      options[a.slice(2)] = true;
+    } else {
+      return { error: `unknown option ${a}` };
+    }
+  }
+  return { options };
+}
+
 const conv = ['train', 'conv', '--model', 'mimonet-16-4', '--initial-width', '2', '--binding', 'hrr', '--epochs', '15', '--mixup', '0'];
 const former = (task, scheme, grid, extra = []) => ['train', 'former', '--task', task, '--scheme', scheme, '--grid', String(grid), ...extra];
 // F-S of SPEC §5.2: ListOps-mini, d=64, hid=128, H=2, Dh=32, 2 layers, R=64 (the trainer's defaults).

@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const main = join(root, 'dist', 'src', 'cli', 'main.js');
-const { JOBS, runMeta, isDone, finished } = await import(join(root, 'scripts', 'runs.mjs'));
+const { JOBS, runMeta, isDone, finished, parseScriptArgs } = await import(join(root, 'scripts', 'runs.mjs'));
 
 /** "epoch 11/15, 8.7 h" or "step 1000/4000, 0.3 h" from a checkpoint's meta (empty without one). */
 function progress(m) {
@@ -40,25 +40,18 @@ if (argv.includes('--help') || argv.includes('-h')) {
   console.log(USAGE);
   process.exit(0);
 }
-// An unknown option must not start hours of training (a mistyped --lsit would).
-for (let i = 0; i < argv.length; i++) {
-  if (argv[i] === '--only' || argv[i] === '--time-limit') {
-    if (argv[i + 1] === undefined || argv[i + 1].startsWith('--')) {
-      console.error(`${argv[i]} needs a value; ${USAGE}`);
-      process.exit(2);
-    }
-    i++;
-  } else if (argv[i] !== '--list') {
-    console.error(`unknown option ${argv[i]}; ${USAGE}`);
-    process.exit(2);
-  }
+const parsed = parseScriptArgs(argv, { values: ['--only', '--time-limit'], flags: ['--list'] });
+if (parsed.error) {
+  console.error(`${parsed.error}; ${USAGE}`);
+  process.exit(2);
 }
-const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1].split(',') : null;
-const limitMin = argv.includes('--time-limit') ? Number(argv[argv.indexOf('--time-limit') + 1]) : null;
+const only = parsed.options.only?.split(',') ?? null;
+const limitMin = parsed.options['time-limit'] === undefined ? null : Number(parsed.options['time-limit']);
 if (limitMin !== null && !(limitMin > 0)) {
   console.error('--time-limit needs a positive number of minutes, e.g. --time-limit 150');
   process.exit(2);
 }
+const listOnly = parsed.options.list === true;
 const deadline = limitMin === null ? null : Date.now() + limitMin * 60_000;
 const unknown = only?.filter((n) => !JOBS.some(([name]) => name === n)) ?? [];
 if (unknown.length) {
@@ -74,7 +67,7 @@ let timeStopped = false;
 for (const [name, out, args] of queue) {
   const meta = runMeta(out);
   const state = isDone(meta) ? 'done' : existsSync(join(root, out)) ? 'started' : 'not started';
-  if (argv.includes('--list')) {
+  if (listOnly) {
     const where = progress(meta);
     console.log(`${name.padEnd(28)} ${state.padEnd(12)} ${where.padEnd(24)} npx mimo ${args.join(' ')} --out ${out} --resume`);
     continue;

@@ -38,3 +38,21 @@ test('results: unknown options and tables are refused by name', () => {
   assert.equal(t.status, 2);
   assert.match(t.stderr, /--only takes some of cifar10,lra,lra-listops-mini,serve/);
 });
+
+test('results: --only without a value is named', () => {
+  const r = run('results.mjs', '--only');
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /^results: --only needs a value/);
+});
+
+test('parseScriptArgs: values, flags, unknown options and missing values', async () => {
+  const { parseScriptArgs } = await import(script('runs.mjs'));
+  const spec = { values: ['--only', '--time-limit'], flags: ['--list'] };
+  assert.deepEqual(parseScriptArgs([], spec), { options: {} });
+  assert.deepEqual(parseScriptArgs(['--list', '--only', 'a,b', '--time-limit', '30'], spec),
+    { options: { list: true, only: 'a,b', 'time-limit': '30' } });
+  assert.deepEqual(parseScriptArgs(['--only'], spec), { error: '--only needs a value' });
+  assert.deepEqual(parseScriptArgs(['--only', '--list'], spec), { error: '--only needs a value' });
+  assert.deepEqual(parseScriptArgs(['--list', 'extra'], spec), { error: 'unknown option extra' });
+  assert.deepEqual(parseScriptArgs(['--lsit'], spec), { error: 'unknown option --lsit' });
+});
