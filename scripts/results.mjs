@@ -25,6 +25,10 @@ const { JOBS, finished, parseScriptArgs } = await import(join(root, 'scripts', '
 
 const TABLES = ['cifar10', 'lra', 'lra-listops-mini', 'serve'];
 const argv = process.argv.slice(2);
+if (argv.includes('--help') || argv.includes('-h')) {
+  console.log(`usage: node scripts/results.mjs [--only ${TABLES.join(',')}] [--busy-ok]   (npm run results -- ...)`);
+  process.exit(0);
+}
 const parsed = parseScriptArgs(argv, { values: ['--only'], flags: ['--busy-ok'] });
 if (parsed.error) fail(`${parsed.error}; options: --only ${TABLES.join(',')} and --busy-ok`);
 const only = parsed.options.only?.split(',') ?? TABLES;

@@ -39,7 +39,10 @@ test('results: unknown options and tables are refused by name', () => {
   assert.match(t.stderr, /--only takes some of cifar10,lra,lra-listops-mini,serve/);
 });
 
-test('results: --only without a value is named', () => {
+test('results: --help, and --only without a value is named', () => {
+  const help = run('results.mjs', '--help');
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /^usage: node scripts\/results\.mjs \[--only cifar10,lra,lra-listops-mini,serve\] \[--busy-ok\]/);
   const r = run('results.mjs', '--only');
   assert.equal(r.status, 2);
   assert.match(r.stderr, /^results: --only needs a value/);
