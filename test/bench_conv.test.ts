@@ -10,21 +10,21 @@ import { benchConvSpeed } from '../src/bench/conv_speed.js';
 test('n=4 is faster per image than n=1, and FLOPs per image match SPEC (C-T: 6.4 / 3.4 / 1.9 MFLOP)', { timeout: 300000 }, async () => {
   await initBackend({});
   const before = tf.memory().numTensors;
-  // Other load on the machine only slows a measurement down, so the best of a few rounds is the
-  // speed to compare; stop as soon as the comparison is clear.
-  const best = { 1: 0, 4: 0 };
+  // Other load on the machine slows a measurement down and may start or stop between rounds, so
+  // compare n=4 with n=1 within one round (measured back to back), over a few rounds; stop at the
+  // first round where n=4 is clearly faster (FLOPs say 3.4x; 1.2x leaves room for noise).
   const seen: string[] = [];
-  for (let round = 0; round < 4 && !(best[4] > best[1]); round++) {
+  let faster = false;
+  for (let round = 0; round < 4 && !faster; round++) {
     const r = benchConvSpeed({ arch: 'mimonet', depth: 10, width: 1, initialWidth: 1, binding: 'hrr', capacity: 4 }, [1, 4],
       { batch: 16, imageSize: 16, reps: 5, inferenceOnly: true });
     const [n1, n4] = r.rows;
     assert.deepEqual([n1.flops_per_image, n4.flops_per_image].map((f) => Math.round(f / 1e5) / 10), [6.4, 1.9]);
-    best[1] = Math.max(best[1], n1.images_per_s);
-    best[4] = Math.max(best[4], n4.images_per_s);
+    faster = n4.images_per_s > 1.2 * n1.images_per_s;
     seen.push(`n=1 ${n1.images_per_s}, n=4 ${n4.images_per_s}`);
   }
   assert.equal(tf.memory().numTensors, before, 'tensors leaked');
-  assert.ok(best[4] > best[1], `n=4 is not faster per image than n=1 in any round: ${seen.join('; ')}`);
+  assert.ok(faster, `n=4 is not 1.2x faster per image than n=1 in any round: ${seen.join('; ')} (images/s)`);
 });
 
 test('mimo bench former: MIMOFormer att. at M=N=4 runs more sequences per second than the Performer, FLOPs as SPEC §5.2 (F-A)', { timeout: 300000 }, async () => {
