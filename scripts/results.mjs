@@ -25,12 +25,13 @@ const { JOBS, finished, parseScriptArgs } = await import(join(root, 'scripts', '
 
 const TABLES = ['cifar10', 'lra', 'lra-listops-mini', 'serve'];
 const argv = process.argv.slice(2);
-if (argv.includes('--help') || argv.includes('-h')) {
-  console.log(`usage: node scripts/results.mjs [--only ${TABLES.join(',')}] [--busy-ok]   (npm run results -- ...)`);
+const USAGE = `usage: node scripts/results.mjs [--only ${TABLES.join(',')}] [--busy-ok]   (npm run results -- ...)`;
+const parsed = parseScriptArgs(argv, { values: ['--only'], flags: ['--busy-ok'] });
+if (parsed.help) {
+  console.log(USAGE);
   process.exit(0);
 }
-const parsed = parseScriptArgs(argv, { values: ['--only'], flags: ['--busy-ok'] });
-if (parsed.error) fail(`${parsed.error}; options: --only ${TABLES.join(',')} and --busy-ok`);
+if (parsed.error) fail(`${parsed.error}; ${USAGE}`);
 const only = parsed.options.only?.split(',') ?? TABLES;
 const bad = only.filter((t) => !TABLES.includes(t));
 if (bad.length || only.length === 0) fail(`--only takes some of ${TABLES.join(',')}; got ${JSON.stringify(only.join(','))}`);

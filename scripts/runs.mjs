@@ -25,11 +25,13 @@ export const finished = (path) => isDone(runMeta(path));
 
 /**
  * The options of a run script: `values` names options that take a value, `flags` those that do
- * not. Returns `{ options }` (option name without dashes -> value string, or true for a flag) or
- * `{ error }` naming the first unknown option or missing value; the scripts refuse before any
- * work, since a mistyped option must not start hours of training or overwrite results tables.
+ * not. Returns `{ help: true }` when --help or -h is anywhere, else `{ options }` (option name
+ * without dashes -> value string, or true for a flag) or `{ error }` naming the first unknown
+ * option or missing value; the scripts refuse before any work, since a mistyped option must not
+ * start hours of training or overwrite results tables.
  */
 export function parseScriptArgs(argv, { values = [], flags = [] }) {
+  if (argv.includes('--help') || argv.includes('-h')) return { help: true };
   const options = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];

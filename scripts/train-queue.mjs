@@ -36,11 +36,11 @@ function progress(m) {
 
 const argv = process.argv.slice(2);
 const USAGE = 'usage: node scripts/train-queue.mjs [--list] [--only NAME[,NAME]] [--time-limit MIN]';
-if (argv.includes('--help') || argv.includes('-h')) {
+const parsed = parseScriptArgs(argv, { values: ['--only', '--time-limit'], flags: ['--list'] });
+if (parsed.help) {
   console.log(USAGE);
   process.exit(0);
 }
-const parsed = parseScriptArgs(argv, { values: ['--only', '--time-limit'], flags: ['--list'] });
 if (parsed.error) {
   console.error(`${parsed.error}; ${USAGE}`);
   process.exit(2);

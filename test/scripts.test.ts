@@ -52,6 +52,7 @@ test('parseScriptArgs: values, flags, unknown options and missing values', async
   const { parseScriptArgs } = await import(script('runs.mjs'));
   const spec = { values: ['--only', '--time-limit'], flags: ['--list'] };
   assert.deepEqual(parseScriptArgs([], spec), { options: {} });
+  assert.deepEqual(parseScriptArgs(['--bogus', '-h'], spec), { help: true });
   assert.deepEqual(parseScriptArgs(['--list', '--only', 'a,b', '--time-limit', '30'], spec),
     { options: { list: true, only: 'a,b', 'time-limit': '30' } });
   assert.deepEqual(parseScriptArgs(['--only'], spec), { error: '--only needs a value' });
