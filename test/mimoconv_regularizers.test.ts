@@ -39,7 +39,7 @@ test('isometry penalty: zero for Dirac and orthogonal kernels, the SPEC formula 
     assert.ok(Math.abs(isometryPenalty(tf.tensor4d([c, -s, s, c], [1, 1, 2, 2]), 2).dataSync()[0]) < 1e-6, 'rotation 1x1');
     const tall = tf.tensor4d([1, 0, 0, 0, 1, 0], [1, 1, 2, 3]); // rows orthonormal
     assert.ok(Math.abs(isometryPenalty(tall, 1).dataSync()[0]) < 1e-6, '2->3 isometry');
-    // Half of G where its shifts include 0 (3x3 and 5x5 at stride 1, 3x3 at stride 2), all of it for 1x1.
+    // Half of G where its shifts include 0 (3x3 and 5x5 at stride 1, 3x3 at stride 2; 1x1 has the zero shift only).
     for (const [shape, stride] of [[[3, 3, 3, 5], 1], [[3, 3, 5, 3], 2], [[1, 1, 4, 6], 2], [[3, 3, 4, 4], 2], [[5, 5, 3, 4], 1]] as [number[], number][]) {
       const w = rand(shape.reduce((a, b) => a * b, 1), shape[3] + stride);
       const got = isometryPenalty(tf.tensor4d(w, shape as [number, number, number, number]), stride).dataSync()[0];

@@ -36,19 +36,17 @@ export function isometryPenalty(w: tf.Tensor4D, stride: number): tf.Scalar {
  * so the rows of negative vertical shift hold the same sum of squares as those of positive shift.
  * When the shifts include 0 (stride divides pad) only the rows up to shift 0 are computed (no
  * bottom padding): ½‖G‖² = Σ(rows above 0) + ½·Σ(row 0), the row weights a broadcast mask (a
- * non-contiguous slice would run in the cpu backend's per-element loop). For a 3×3 conv that is
+ * non-contiguous slice would run in the cpu backend's per-element loop); otherwise all of G is
+ * computed, every row weighted ½. For a 3×3 conv that is
  * 15 of 25 shifts at stride 1 and 6 of 9 at stride 2. On one AVX2 core the regulariser of a
  * MIMONet-16-4 (forward and gradient) went from ~1.0 to ~0.74 s, its training step (`mimo bench
  * conv --capacity 1 --n 1 --threads 1`) from 8.49 to 8.02 s; most of it is the 256-channel convs.
  */
 function halfNormSquared(images: tf.Tensor4D, filter: tf.Tensor4D, stride: number, pad: number): tf.Scalar {
-  if (pad === 0 || pad % stride !== 0) {
-    const g = tf.conv2d(images, filter, stride, [[0, 0], [pad, pad], [pad, pad], [0, 0]]); // [c_s, S, S, c_s]
-    return g.square().sum().mul(0.5) as tf.Scalar;
-  }
-  const rows = pad / stride + 1; // shifts −pad … 0
-  const g = tf.conv2d(images, filter, stride, [[0, 0], [pad, 0], [pad, pad], [0, 0]]); // [c_s, rows, S, c_s]
-  const weights = Array.from({ length: rows }, (_, r) => (r === rows - 1 ? 0.5 : 1));
+  const half = pad % stride === 0; // the shifts include 0 (always for 1×1: pad 0, one shift)
+  const g = tf.conv2d(images, filter, stride, [[0, 0], [pad, half ? 0 : pad], [pad, pad], [0, 0]]); // [c_s, R, S, c_s]: R = pad/stride + 1 (shifts −pad … 0) if half, else S
+  const rows = g.shape[1];
+  const weights = Array.from({ length: rows }, (_, r) => (half && r < rows - 1 ? 1 : 0.5));
   return g.square().mul(tf.tensor4d(weights, [1, rows, 1, 1])).sum() as tf.Scalar;
 }
 
