@@ -1,6 +1,7 @@
 // mimonets native kernels: a thin N-API layer over oneDNN 2.x (Debian libdnnl-dev) for
 // convolutions and matmuls, plus OpenMP loops for the float32 elementwise ops,
-// reductions, Tile and batch norm that tfjs's cpu backend would otherwise run in JS.
+// reductions, Tile and batch norm that tfjs's cpu backend would otherwise run in JS, and a
+// Winograd convolution (transforms here, products by oneDNN's sgemm) where oneDNN has none.
 //
 // Every entry point takes caller-owned Float32Arrays (inputs and the output), so no
 // tensor data is ever copied across the JS/C++ boundary. Primitives are cached by
@@ -129,6 +130,18 @@ constexpr int kAbi = 2;
 constexpr int64_t kParMin = 32768;
 
 // ---------------------------------------------------------------- convolution
+// MIMO_CONV_WINOGRAD: 0 = never Winograd, own = ours (below) on every machine, else oneDNN's
+// where it has one (AVX-512) and ours elsewhere.
+enum class WinoMode { Off, Auto, Own };
+WinoMode wino_mode() {
+  static const WinoMode m = [] {
+    const char* e = std::getenv("MIMO_CONV_WINOGRAD");
+    const std::string v = e ? e : "";
+    return v == "0" ? WinoMode::Off : v == "own" ? WinoMode::Own : WinoMode::Auto;
+  }();
+  return m;
+}
+
 // Shape signature (17 ints): n h w c kh kw o oh ow sh sw dh dw pt pl pb pr
 // (dh, dw are tfjs dilations, >= 1; oneDNN counts dilation from 0).
 struct Conv {
@@ -153,15 +166,12 @@ struct Conv {
       return {prop_kind::forward_training, alg, src(t), wei(), bias(), dst(t), strides(), dil(), padl(), padr()};
     return {prop_kind::forward_training, alg, src(t), wei(), dst(t), strides(), dil(), padl(), padr()};
   }
-  // Winograd F(4x4, 3x3): 3x3, stride 1, no dilation, at least 32 channels in and out (measured
-  // on one thread: 1.5-1.9x the direct kernel at 64-128 channels even with the layout
-  // reorders, slower at 16). MIMO_CONV_WINOGRAD=0 turns it off.
+  // Winograd F(4x4, 3x3): 3x3, stride 1, no dilation, at least 32 channels in and out (oneDNN's,
+  // measured on one thread: 1.5-1.9x the direct kernel at 64-128 channels even with the layout
+  // reorders, slower at 16; where oneDNN has none, ours: see own_wino). MIMO_CONV_WINOGRAD=0
+  // turns it off.
   bool wino() const {
-    static const bool enabled = [] {
-      const char* e = std::getenv("MIMO_CONV_WINOGRAD");
-      return !(e && std::string(e) == "0");
-    }();
-    return enabled && kh == 3 && kw == 3 && sh == 1 && sw == 1 && dh == 1 && dw == 1 && c >= 32 && o >= 32;
+    return wino_mode() != WinoMode::Off && kh == 3 && kw == 3 && sh == 1 && sw == 1 && dh == 1 && dw == 1 && c >= 32 && o >= 32;
   }
 };
 
@@ -345,6 +355,253 @@ void binary_channel_exec(F f, int64_t rows, int64_t c, bool a_full, const float*
   }
 }
 
+// ---------------------------------------------------------------- Winograd where oneDNN has none
+// oneDNN 2.6 implements f32 Winograd for AVX-512 only. Elsewhere (AVX2 machines) the
+// convolutions Conv::wino admits run this F(4x4, 3x3) (Lavin & Gray 2016, points 0, ±1, ±2, ∞):
+// per 4x4 output tile the 6x6 input patch and the 3x3 filter are transformed (V = Bᵀ d B,
+// U = G g Gᵀ), multiplied per transformed point as 36 GEMMs [tiles, C]·[C, O], and transformed
+// back (Y = Aᵀ M A). Backward data is the same forward pass over dy with the filter flipped and
+// transposed; backward weights is the adjoint of the filter's path: dU = Vᵀ·(A dY Aᵀ) as 36
+// GEMMs [C, tiles]·[tiles, O], then dg = Gᵀ dU G. MIMO_CONV_WINOGRAD=own uses it on every
+// machine (tests), =0 turns Winograd off.
+namespace wg {
+constexpr int64_t kCB = 64;  // channels per block in the transforms (stack arrays of 36·kCB floats)
+
+// One axis of a transform, over n channels: out[k·os + c] from in[i·is + c].
+inline void bt6(const float* in, int64_t is, float* out, int64_t os, int64_t n) {  // Bᵀ: 6 -> 6
+#pragma omp simd
+  for (int64_t c = 0; c < n; c++) {
+    const float d0 = in[c], d1 = in[is + c], d2 = in[2 * is + c], d3 = in[3 * is + c], d4 = in[4 * is + c], d5 = in[5 * is + c];
+    out[c] = 4.f * d0 - 5.f * d2 + d4;
+    out[os + c] = -4.f * (d1 + d2) + d3 + d4;
+    out[2 * os + c] = 4.f * (d1 - d2) - d3 + d4;
+    out[3 * os + c] = 2.f * (d3 - d1) - d2 + d4;
+    out[4 * os + c] = 2.f * (d1 - d3) - d2 + d4;
+    out[5 * os + c] = 4.f * d1 - 5.f * d3 + d5;
+  }
+}
+inline void at4(const float* in, int64_t is, float* out, int64_t os, int64_t n) {  // Aᵀ: 6 -> 4
+#pragma omp simd
+  for (int64_t c = 0; c < n; c++) {
+    const float m0 = in[c], m1 = in[is + c], m2 = in[2 * is + c], m3 = in[3 * is + c], m4 = in[4 * is + c], m5 = in[5 * is + c];
+    const float p12 = m1 + m2, m12 = m1 - m2, p34 = m3 + m4, m34 = m3 - m4;
+    out[c] = m0 + p12 + p34;
+    out[os + c] = m12 + 2.f * m34;
+    out[2 * os + c] = p12 + 4.f * p34;
+    out[3 * os + c] = m12 + 8.f * m34 + m5;
+  }
+}
+inline void a6(const float* in, int64_t is, float* out, int64_t os, int64_t n) {  // A: 4 -> 6
+#pragma omp simd
+  for (int64_t c = 0; c < n; c++) {
+    const float e0 = in[c], e1 = in[is + c], e2 = in[2 * is + c], e3 = in[3 * is + c];
+    out[c] = e0;
+    out[os + c] = e0 + e1 + e2 + e3;
+    out[2 * os + c] = e0 - e1 + e2 - e3;
+    out[3 * os + c] = e0 + 2.f * e1 + 4.f * e2 + 8.f * e3;
+    out[4 * os + c] = e0 - 2.f * e1 + 4.f * e2 - 8.f * e3;
+    out[5 * os + c] = e3;
+  }
+}
+inline void g6(const float* in, int64_t is, float* out, int64_t os, int64_t n) {  // G: 3 -> 6
+#pragma omp simd
+  for (int64_t c = 0; c < n; c++) {
+    const float g0 = in[c], g1 = in[is + c], g2 = in[2 * is + c];
+    out[c] = g0 / 4.f;
+    out[os + c] = -(g0 + g1 + g2) / 6.f;
+    out[2 * os + c] = -(g0 - g1 + g2) / 6.f;
+    out[3 * os + c] = g0 / 24.f + g1 / 12.f + g2 / 6.f;
+    out[4 * os + c] = g0 / 24.f - g1 / 12.f + g2 / 6.f;
+    out[5 * os + c] = g2;
+  }
+}
+inline void gt3(const float* in, int64_t is, float* out, int64_t os, int64_t n) {  // Gᵀ: 6 -> 3
+#pragma omp simd
+  for (int64_t c = 0; c < n; c++) {
+    const float u0 = in[c], u1 = in[is + c], u2 = in[2 * is + c], u3 = in[3 * is + c], u4 = in[4 * is + c], u5 = in[5 * is + c];
+    out[c] = u0 / 4.f - (u1 + u2) / 6.f + (u3 + u4) / 24.f;
+    out[os + c] = (u2 - u1) / 6.f + (u3 - u4) / 12.f;
+    out[2 * os + c] = (u3 + u4 - u1 - u2) / 6.f + u5;
+  }
+}
+
+// Tiles of an [n, oh, ow] output: th x tw per image, T in all; t = (image·th + row)·tw + col.
+struct Tiles {
+  int64_t n, th, tw, T;
+  Tiles(int64_t n_, int64_t oh, int64_t ow) : n(n_), th((oh + 3) / 4), tw((ow + 3) / 4), T(n_ * ((oh + 3) / 4) * ((ow + 3) / 4)) {}
+  void at(int64_t t, int64_t& img, int64_t& r, int64_t& q) const { img = t / (th * tw); r = 4 * ((t / tw) % th); q = 4 * (t % tw); }
+};
+
+// x [n, h, w, C] (NHWC) -> V [36][T][C]: tile t's 6x6 patch starts at input (r - pt, q - pl).
+void input_transform(const float* x, int64_t h, int64_t w, int64_t C, const Tiles& tl, int64_t pt, int64_t pl, float* V) {
+  const int64_t T = tl.T;
+#pragma omp parallel for schedule(static) if (T * C * 36 >= kParMin)
+  for (int64_t t = 0; t < T; t++) {
+    alignas(64) float d[6][6][kCB], tmp[6][6][kCB];
+    int64_t img, r0, q0;
+    tl.at(t, img, r0, q0);
+    for (int64_t c0 = 0; c0 < C; c0 += kCB) {
+      const int64_t cb = std::min(kCB, C - c0);
+      for (int64_t i = 0; i < 6; i++)
+        for (int64_t j = 0; j < 6; j++) {
+          const int64_t r = r0 - pt + i, q = q0 - pl + j;
+          if (r >= 0 && r < h && q >= 0 && q < w) std::memcpy(d[i][j], x + ((img * h + r) * w + q) * C + c0, cb * sizeof(float));
+          else std::memset(d[i][j], 0, cb * sizeof(float));
+        }
+      for (int64_t j = 0; j < 6; j++) bt6(&d[0][j][0], 6 * kCB, &tmp[0][j][0], 6 * kCB, cb);             // along rows
+      for (int64_t k = 0; k < 6; k++) bt6(&tmp[k][0][0], kCB, V + (k * 6 * T + t) * C + c0, T * C, cb);  // along columns
+    }
+  }
+}
+
+// dy [n, oh, ow, O] -> dM [36][T][O]: A e Aᵀ of each 4x4 tile e (zero beyond the edges).
+void grad_output_transform(const float* dy, int64_t oh, int64_t ow, int64_t O, const Tiles& tl, float* dM) {
+  const int64_t T = tl.T;
+#pragma omp parallel for schedule(static) if (T * O * 36 >= kParMin)
+  for (int64_t t = 0; t < T; t++) {
+    alignas(64) float e[4][4][kCB], tmp[6][4][kCB];
+    int64_t img, r0, q0;
+    tl.at(t, img, r0, q0);
+    for (int64_t o0 = 0; o0 < O; o0 += kCB) {
+      const int64_t ob = std::min(kCB, O - o0);
+      for (int64_t i = 0; i < 4; i++)
+        for (int64_t j = 0; j < 4; j++) {
+          const int64_t r = r0 + i, q = q0 + j;
+          if (r < oh && q < ow) std::memcpy(e[i][j], dy + ((img * oh + r) * ow + q) * O + o0, ob * sizeof(float));
+          else std::memset(e[i][j], 0, ob * sizeof(float));
+        }
+      for (int64_t j = 0; j < 4; j++) a6(&e[0][j][0], 4 * kCB, &tmp[0][j][0], 4 * kCB, ob);
+      for (int64_t k = 0; k < 6; k++) a6(&tmp[k][0][0], kCB, dM + (k * 6 * T + t) * O + o0, T * O, ob);
+    }
+  }
+}
+
+inline float activate(float v, int act, float alpha) {
+  switch (act) {
+    case ACT_RELU: return v > 0.f ? v : 0.f;
+    case ACT_RELU6: return std::min(std::max(v, 0.f), 6.f);
+    case ACT_ELU: return v > 0.f ? v : std::expm1(v);
+    case ACT_SIGMOID: return 1.f / (1.f + std::exp(-v));
+    case ACT_LEAKY: return v > 0.f ? v : alpha * v;
+    default: return v;  // none; PReLU is applied by the caller
+  }
+}
+
+// M [36][T][O] -> y [n, oh, ow, O]: Aᵀ m A per tile, + bias, activation.
+void output_transform(const float* M, int64_t oh, int64_t ow, int64_t O, const Tiles& tl, const float* bias, int act, float alpha, float* y) {
+  const int64_t T = tl.T;
+#pragma omp parallel for schedule(static) if (T * O * 36 >= kParMin)
+  for (int64_t t = 0; t < T; t++) {
+    alignas(64) float tmp[4][6][kCB], out[4][4][kCB];
+    int64_t img, r0, q0;
+    tl.at(t, img, r0, q0);
+    for (int64_t o0 = 0; o0 < O; o0 += kCB) {
+      const int64_t ob = std::min(kCB, O - o0);
+      for (int64_t j = 0; j < 6; j++) at4(M + (j * T + t) * O + o0, 6 * T * O, &tmp[0][j][0], 6 * kCB, ob);
+      for (int64_t k = 0; k < 4; k++) at4(&tmp[k][0][0], kCB, &out[k][0][0], kCB, ob);
+      for (int64_t k = 0; k < 4 && r0 + k < oh; k++)
+        for (int64_t l = 0; l < 4 && q0 + l < ow; l++) {
+          float* dst = y + ((img * oh + r0 + k) * ow + q0 + l) * O + o0;
+          const float* v = out[k][l];
+          if (bias) {
+            for (int64_t c = 0; c < ob; c++) dst[c] = activate(v[c] + bias[o0 + c], act, alpha);
+          } else {
+            for (int64_t c = 0; c < ob; c++) dst[c] = activate(v[c], act, alpha);
+          }
+        }
+    }
+  }
+}
+
+// w [3][3][C][O] (HWIO) -> U [36][C][O].
+void filter_transform(const float* w, int64_t C, int64_t O, float* U) {
+#pragma omp parallel for schedule(static) if (C * O * 36 >= kParMin)
+  for (int64_t ci = 0; ci < C; ci++) {
+    alignas(64) float tmp[6][3][kCB];
+    for (int64_t o0 = 0; o0 < O; o0 += kCB) {
+      const int64_t ob = std::min(kCB, O - o0);
+      for (int64_t kw = 0; kw < 3; kw++) g6(w + (kw * C + ci) * O + o0, 3 * C * O, &tmp[0][kw][0], 3 * kCB, ob);
+      for (int64_t k = 0; k < 6; k++) g6(&tmp[k][0][0], kCB, U + (k * 6 * C + ci) * O + o0, C * O, ob);
+    }
+  }
+}
+
+// dU [36][C][O] -> dw [3][3][C][O]: Gᵀ dU G.
+void filter_transform_adjoint(const float* dU, int64_t C, int64_t O, float* dw) {
+#pragma omp parallel for schedule(static) if (C * O * 36 >= kParMin)
+  for (int64_t ci = 0; ci < C; ci++) {
+    alignas(64) float tmp[3][6][kCB];
+    for (int64_t o0 = 0; o0 < O; o0 += kCB) {
+      const int64_t ob = std::min(kCB, O - o0);
+      for (int64_t l = 0; l < 6; l++) gt3(dU + (l * C + ci) * O + o0, 6 * C * O, &tmp[0][l][0], 6 * kCB, ob);
+      for (int64_t kh = 0; kh < 3; kh++) gt3(&tmp[kh][0][0], kCB, dw + (kh * 3 * C + ci) * O + o0, C * O, ob);
+    }
+  }
+}
+
+// The 36 products, one per transformed point: C_ξ = op(A_ξ)·B_ξ, all row-major.
+void gemms(char ta, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, int64_t strideA,
+           const float* B, int64_t strideB, float* Cm, int64_t strideC) {
+  for (int64_t xi = 0; xi < 36; xi++) {
+    const auto st = dnnl_sgemm(ta, 'N', M, N, K, 1.f, A + xi * strideA, lda, B + xi * strideB, N, 0.f, Cm + xi * strideC, N);
+    if (st != dnnl_success) throw std::runtime_error("Winograd: dnnl_sgemm failed with status " + std::to_string(st));
+  }
+}
+
+// y [n, oh, ow, O] = conv(x [n, h, w, C], filter already transformed to U [36][C][O]), 3x3, stride 1.
+void forward(const float* x, int64_t n, int64_t h, int64_t w, int64_t C, const float* U, int64_t O, int64_t oh, int64_t ow,
+             int64_t pt, int64_t pl, const float* bias, int act, float alpha, float* y) {
+  const Tiles tl(n, oh, ow);
+  auto* V = static_cast<float*>(arena().get(SLOT_IN, 36 * tl.T * C * sizeof(float)));
+  auto* M = static_cast<float*>(arena().get(SLOT_OUT, 36 * tl.T * O * sizeof(float)));
+  input_transform(x, h, w, C, tl, pt, pl, V);
+  gemms('N', tl.T, O, C, V, C, tl.T * C, U, C * O, M, tl.T * O);
+  output_transform(M, oh, ow, O, tl, bias, act, alpha, y);
+}
+}  // namespace wg
+
+// Whether this convolution runs our Winograd: Conv::wino admits it and oneDNN has none here.
+bool own_wino(const Conv& s) {
+  static const bool onednn_has = [] {
+    try {
+      const Conv probe(std::vector<int64_t>{1, 8, 8, 32, 3, 3, 32, 8, 8, 1, 1, 1, 1, 1, 1, 1, 1});
+      return is_wino(convolution_forward::primitive_desc(probe.fwd_desc(false, true), eng()));
+    } catch (const dnnl::error&) {
+      return false;
+    }
+  }();
+  return s.wino() && (wino_mode() == WinoMode::Own || !onednn_has);
+}
+
+void own_wino_forward(const Conv& s, const float* x, const float* w, const float* bias, int act, float alpha, float* y) {
+  auto* U = static_cast<float*>(arena().get(SLOT_SCRATCH, 36 * s.c * s.o * sizeof(float)));
+  wg::filter_transform(w, s.c, s.o, U);
+  wg::forward(x, s.n, s.h, s.w, s.c, U, s.o, s.oh, s.ow, s.pt, s.pl, bias, act, alpha, y);
+}
+
+// dx = the forward pass over dy (O channels in, C out) with w'[kh][kw][o][c] = w[2-kh][2-kw][c][o]
+// and padding 2 - pt, 2 - pl: dx[i] = Σ_kh dy[i + pt - kh]·w[kh].
+void own_wino_backward_data(const Conv& s, const float* dy, const float* w, float* dx) {
+  std::vector<float> wt(9 * s.c * s.o);
+  for (int64_t k = 0; k < 9; k++)
+    for (int64_t ci = 0; ci < s.c; ci++)
+      for (int64_t oi = 0; oi < s.o; oi++) wt[(k * s.o + oi) * s.c + ci] = w[((8 - k) * s.c + ci) * s.o + oi];
+  auto* U = static_cast<float*>(arena().get(SLOT_SCRATCH, 36 * s.c * s.o * sizeof(float)));
+  wg::filter_transform(wt.data(), s.o, s.c, U);
+  wg::forward(dy, s.n, s.oh, s.ow, s.o, U, s.c, s.h, s.w, 2 - s.pt, 2 - s.pl, nullptr, ACT_NONE, 0.f, dx);
+}
+
+void own_wino_backward_weights(const Conv& s, const float* x, const float* dy, float* dw) {
+  const wg::Tiles tl(s.n, s.oh, s.ow);
+  auto* V = static_cast<float*>(arena().get(SLOT_IN, 36 * tl.T * s.c * sizeof(float)));
+  auto* dM = static_cast<float*>(arena().get(SLOT_OUT, 36 * tl.T * s.o * sizeof(float)));
+  auto* dU = static_cast<float*>(arena().get(SLOT_SCRATCH, 36 * s.c * s.o * sizeof(float)));
+  wg::input_transform(x, s.h, s.w, s.c, tl, s.pt, s.pl, V);
+  wg::grad_output_transform(dy, s.oh, s.ow, s.o, tl, dM);
+  wg::gemms('T', s.c, s.o, tl.T, V, s.c, tl.T * s.c, dM, tl.T * s.o, dU, s.c * s.o);
+  wg::filter_transform_adjoint(dU, s.c, s.o, dw);
+}
+
 // conv2dForward(x, w, bias|null, y, sig Int32Array(17), act, alpha[, preluSlopes])
 // With act = ACT_PRELU, preluSlopes holds one slope per output channel or one in all (alpha
 // is then ignored).
@@ -365,17 +622,21 @@ Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
   check_len(env, info[1], s.kh * s.kw * s.c * s.o, "conv2dForward w");
   check_len(env, info[3], s.n * s.oh * s.ow * s.o, "conv2dForward y");
   if (with_bias) check_len(env, info[2], s.o, "conv2dForward bias");
-  auto& e = conv_fwd_entry(sig, with_bias, act, alpha);
-  memory x = e.x.in(memory(s.src(), eng(), f32(info[0], "x")));
-  memory yuser(s.dst(), eng(), f32(info[3], "y"));
-  memory y = e.y.target(yuser);
-  memory w = e.w.in(memory(s.wei(tag::hwio), eng(), f32(info[1], "w")));
-  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, x}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, y},
-                                       {DNNL_ARG_SCRATCHPAD, arena_memory(e.pd.scratchpad_desc(), SLOT_SCRATCH)}};
-  if (with_bias) args[DNNL_ARG_BIAS] = memory(s.bias(), eng(), f32(info[2], "bias"));
-  e.prim.execute(strm(), args);
-  e.y.out(y, yuser);
-  strm().wait();
+  if (own_wino(s)) {
+    own_wino_forward(s, f32(info[0], "x"), f32(info[1], "w"), with_bias ? f32(info[2], "bias") : nullptr, act, alpha, f32(info[3], "y"));
+  } else {
+    auto& e = conv_fwd_entry(sig, with_bias, act, alpha);
+    memory x = e.x.in(memory(s.src(), eng(), f32(info[0], "x")));
+    memory yuser(s.dst(), eng(), f32(info[3], "y"));
+    memory y = e.y.target(yuser);
+    memory w = e.w.in(memory(s.wei(tag::hwio), eng(), f32(info[1], "w")));
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, x}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, y},
+                                         {DNNL_ARG_SCRATCHPAD, arena_memory(e.pd.scratchpad_desc(), SLOT_SCRATCH)}};
+    if (with_bias) args[DNNL_ARG_BIAS] = memory(s.bias(), eng(), f32(info[2], "bias"));
+    e.prim.execute(strm(), args);
+    e.y.out(y, yuser);
+    strm().wait();
+  }
   if (act == ACT_PRELU) {
     // In place over y viewed as [rows, o], in kTile runs against the tiled slopes.
     const float* a = f32(info[7], "preluSlopes");
@@ -403,6 +664,10 @@ Napi::Value Conv2dBackwardData(const Napi::CallbackInfo& info) {
   check_len(env, info[0], s.n * s.oh * s.ow * s.o, "conv2dBackwardData dy");
   check_len(env, info[1], s.kh * s.kw * s.c * s.o, "conv2dBackwardData w");
   check_len(env, info[2], s.n * s.h * s.w * s.c, "conv2dBackwardData dx");
+  if (own_wino(s)) {
+    own_wino_backward_data(s, f32(info[0], "dy"), f32(info[1], "w"), f32(info[2], "dx"));
+    return env.Undefined();
+  }
   auto key = key_of('D', sig);
   auto it = conv_bwd_data_cache.find(key);
   if (it == conv_bwd_data_cache.end()) {
@@ -434,6 +699,10 @@ Napi::Value Conv2dBackwardWeights(const Napi::CallbackInfo& info) {
   check_len(env, info[0], s.n * s.h * s.w * s.c, "conv2dBackwardWeights x");
   check_len(env, info[1], s.n * s.oh * s.ow * s.o, "conv2dBackwardWeights dy");
   check_len(env, info[2], s.kh * s.kw * s.c * s.o, "conv2dBackwardWeights dw");
+  if (own_wino(s)) {
+    own_wino_backward_weights(s, f32(info[0], "x"), f32(info[1], "dy"), f32(info[2], "dw"));
+    return env.Undefined();
+  }
   auto key = key_of('W', sig);
   auto it = conv_bwd_w_cache.find(key);
   if (it == conv_bwd_w_cache.end()) {
@@ -1655,9 +1924,10 @@ Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), omp_get_max_threads());
 }
 
-// Which oneDNN implementation serves a conv forward of this signature ("jit:avx2", ...).
+// Which implementation serves a conv forward of this signature ("jit:avx2", "mimo_wino_4x3", ...).
 Napi::Value ConvImplInfo(const Napi::CallbackInfo& info) {
   auto sig = ints(info[0], 17, "convImplInfo sig");
+  if (own_wino(Conv(sig))) return Napi::String::New(info.Env(), "mimo_wino_4x3");
   auto& e = conv_fwd_entry(sig, false, ACT_NONE, 0.f);
   return Napi::String::New(info.Env(), e.pd.impl_info_str());
 }
