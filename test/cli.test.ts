@@ -25,6 +25,9 @@ test('--json ends stdout with exactly one JSON object', () => {
   assert.ok(['native', 'cpu'].includes(j.backend));
   assert.equal(j.tfjs, '4.22.0');
   assert.ok(j.cores >= 1 && typeof j.cpu === 'string' && 'vector_isa' in j, 'the machine, with its vector width');
+  // The 3x3 convolution kernel: Winograd (oneDNN's on AVX-512, the addon's own elsewhere).
+  if (j.backend === 'native') assert.match(j.conv3x3_impl, j.vector_isa === 'AVX-512' ? /wino/ : /^mimo_wino_4x3$/);
+  else assert.equal(j.conv3x3_impl, null);
 });
 
 test('unknown options and commands are usage errors (exit 2) that name the problem', () => {
