@@ -432,48 +432,38 @@ struct Tiles {
   void at(int64_t t, int64_t& img, int64_t& r, int64_t& q) const { img = t / (th * tw); r = 4 * ((t / tw) % th); q = 4 * (t % tw); }
 };
 
-// x [n, h, w, C] (NHWC) -> V [36][T][C]: tile t's 6x6 patch starts at input (r - pt, q - pl).
-void input_transform(const float* x, int64_t h, int64_t w, int64_t C, const Tiles& tl, int64_t pt, int64_t pl, float* V) {
+// An NHWC array [n, h, w, C] -> out [36][T][C]: each tile's P x P patch starting at (r + dr, q + dc)
+// (zero beyond the edges), transformed to 6 x 6 by F along both axes.
+template <int64_t P, void (*F)(const float*, int64_t, float*, int64_t, int64_t)>
+void patch_transform(const float* src, int64_t h, int64_t w, int64_t C, const Tiles& tl, int64_t dr, int64_t dc, float* out) {
   const int64_t T = tl.T;
 #pragma omp parallel for schedule(static) if (T * C * 36 >= kParMin)
   for (int64_t t = 0; t < T; t++) {
-    alignas(64) float d[6][6][kCB], tmp[6][6][kCB];
+    alignas(64) float d[P][P][kCB], tmp[6][P][kCB];
     int64_t img, r0, q0;
     tl.at(t, img, r0, q0);
     for (int64_t c0 = 0; c0 < C; c0 += kCB) {
       const int64_t cb = std::min(kCB, C - c0);
-      for (int64_t i = 0; i < 6; i++)
-        for (int64_t j = 0; j < 6; j++) {
-          const int64_t r = r0 - pt + i, q = q0 - pl + j;
-          if (r >= 0 && r < h && q >= 0 && q < w) std::memcpy(d[i][j], x + ((img * h + r) * w + q) * C + c0, cb * sizeof(float));
+      for (int64_t i = 0; i < P; i++)
+        for (int64_t j = 0; j < P; j++) {
+          const int64_t r = r0 + dr + i, q = q0 + dc + j;
+          if (r >= 0 && r < h && q >= 0 && q < w) std::memcpy(d[i][j], src + ((img * h + r) * w + q) * C + c0, cb * sizeof(float));
           else std::memset(d[i][j], 0, cb * sizeof(float));
         }
-      for (int64_t j = 0; j < 6; j++) bt6(&d[0][j][0], 6 * kCB, &tmp[0][j][0], 6 * kCB, cb);             // along rows
-      for (int64_t k = 0; k < 6; k++) bt6(&tmp[k][0][0], kCB, V + (k * 6 * T + t) * C + c0, T * C, cb);  // along columns
+      for (int64_t j = 0; j < P; j++) F(&d[0][j][0], P * kCB, &tmp[0][j][0], P * kCB, cb);                // along rows
+      for (int64_t k = 0; k < 6; k++) F(&tmp[k][0][0], kCB, out + (k * 6 * T + t) * C + c0, T * C, cb);  // along columns
     }
   }
 }
 
-// dy [n, oh, ow, O] -> dM [36][T][O]: A e Aᵀ of each 4x4 tile e (zero beyond the edges).
+// x [n, h, w, C] -> V [36][T][C] (Bᵀ d B): tile t's 6x6 input patch starts at (r - pt, q - pl).
+void input_transform(const float* x, int64_t h, int64_t w, int64_t C, const Tiles& tl, int64_t pt, int64_t pl, float* V) {
+  patch_transform<6, bt6>(x, h, w, C, tl, -pt, -pl, V);
+}
+
+// dy [n, oh, ow, O] -> dM [36][T][O]: A e Aᵀ of each 4x4 output tile e.
 void grad_output_transform(const float* dy, int64_t oh, int64_t ow, int64_t O, const Tiles& tl, float* dM) {
-  const int64_t T = tl.T;
-#pragma omp parallel for schedule(static) if (T * O * 36 >= kParMin)
-  for (int64_t t = 0; t < T; t++) {
-    alignas(64) float e[4][4][kCB], tmp[6][4][kCB];
-    int64_t img, r0, q0;
-    tl.at(t, img, r0, q0);
-    for (int64_t o0 = 0; o0 < O; o0 += kCB) {
-      const int64_t ob = std::min(kCB, O - o0);
-      for (int64_t i = 0; i < 4; i++)
-        for (int64_t j = 0; j < 4; j++) {
-          const int64_t r = r0 + i, q = q0 + j;
-          if (r < oh && q < ow) std::memcpy(e[i][j], dy + ((img * oh + r) * ow + q) * O + o0, ob * sizeof(float));
-          else std::memset(e[i][j], 0, ob * sizeof(float));
-        }
-      for (int64_t j = 0; j < 4; j++) a6(&e[0][j][0], 4 * kCB, &tmp[0][j][0], 4 * kCB, ob);
-      for (int64_t k = 0; k < 6; k++) a6(&tmp[k][0][0], kCB, dM + (k * 6 * T + t) * O + o0, T * O, ob);
-    }
-  }
+  patch_transform<4, a6>(dy, oh, ow, O, tl, 0, 0, dM);
 }
 
 inline float activate(float v, int act, float alpha) {
