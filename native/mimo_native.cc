@@ -503,31 +503,25 @@ void output_transform(const float* M, int64_t oh, int64_t ow, int64_t O, const T
   }
 }
 
-// w [3][3][C][O] (HWIO) -> U [36][C][O].
-void filter_transform(const float* w, int64_t C, int64_t O, float* U) {
+// A filter-shaped array [I][I][C][O] -> out [J][J][C][O], F (I -> J) along both spatial axes.
+template <int64_t I, int64_t J, void (*F)(const float*, int64_t, float*, int64_t, int64_t)>
+void filter_map(const float* in, int64_t C, int64_t O, float* out) {
 #pragma omp parallel for schedule(static) if (C * O * 36 >= kParMin)
   for (int64_t ci = 0; ci < C; ci++) {
-    alignas(64) float tmp[6][3][kCB];
+    alignas(64) float tmp[J][I][kCB];
     for (int64_t o0 = 0; o0 < O; o0 += kCB) {
       const int64_t ob = std::min(kCB, O - o0);
-      for (int64_t kw = 0; kw < 3; kw++) g6(w + (kw * C + ci) * O + o0, 3 * C * O, &tmp[0][kw][0], 3 * kCB, ob);
-      for (int64_t k = 0; k < 6; k++) g6(&tmp[k][0][0], kCB, U + (k * 6 * C + ci) * O + o0, C * O, ob);
+      for (int64_t j = 0; j < I; j++) F(in + (j * C + ci) * O + o0, I * C * O, &tmp[0][j][0], I * kCB, ob);
+      for (int64_t k = 0; k < J; k++) F(&tmp[k][0][0], kCB, out + (k * J * C + ci) * O + o0, C * O, ob);
     }
   }
 }
 
+// w [3][3][C][O] (HWIO) -> U [36][C][O] (G g Gᵀ).
+void filter_transform(const float* w, int64_t C, int64_t O, float* U) { filter_map<3, 6, g6>(w, C, O, U); }
+
 // dU [36][C][O] -> dw [3][3][C][O]: Gᵀ dU G.
-void filter_transform_adjoint(const float* dU, int64_t C, int64_t O, float* dw) {
-#pragma omp parallel for schedule(static) if (C * O * 36 >= kParMin)
-  for (int64_t ci = 0; ci < C; ci++) {
-    alignas(64) float tmp[3][6][kCB];
-    for (int64_t o0 = 0; o0 < O; o0 += kCB) {
-      const int64_t ob = std::min(kCB, O - o0);
-      for (int64_t l = 0; l < 6; l++) gt3(dU + (l * C + ci) * O + o0, 6 * C * O, &tmp[0][l][0], 6 * kCB, ob);
-      for (int64_t kh = 0; kh < 3; kh++) gt3(&tmp[kh][0][0], kCB, dw + (kh * 3 * C + ci) * O + o0, C * O, ob);
-    }
-  }
-}
+void filter_transform_adjoint(const float* dU, int64_t C, int64_t O, float* dw) { filter_map<6, 3, gt3>(dU, C, O, dw); }
 
 // The 36 products, one per transformed point: C_ξ = op(A_ξ)·B_ξ, all row-major.
 void gemms(char ta, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, int64_t strideA,
