@@ -180,21 +180,27 @@ test('convolutions of different sizes share the per-thread working memory and st
   assert.deepEqual(run(6), big);
 });
 
+// A conv forward's signature at 2x16x16, 3x3, 'same' (n h w c kh kw o oh ow sh sw dh dw pt pl pb pr).
+const convSig = (c: number, o: number, s: number) => Int32Array.from([2, 16, 16, c, 3, 3, o, 16 / s, 16 / s, s, s, 1, 1, 1, 1, s === 1 ? 1 : 0, s === 1 ? 1 : 0]);
+
+/** convImplInfo(sig) in a fresh process with MIMO_CONV_WINOGRAD=mode (the addon reads it once). */
+async function convImplInChild(mode: string, sig: Int32Array): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const { spawnSync } = await import('node:child_process');
+  const addonPath = new URL('../src/backend/addon.js', import.meta.url).href;
+  return spawnSync(process.execPath, ['--input-type=module', '-e',
+    `const { loadAddon } = await import(${JSON.stringify(addonPath)}); console.log(loadAddon().addon.convImplInfo(Int32Array.from([${[...sig]}])));`],
+  { encoding: 'utf8', env: { ...process.env, MIMO_CONV_WINOGRAD: mode } });
+}
+
 test('3x3 stride-1 convolutions with >= 32 channels use Winograd (oneDNN\'s on AVX-512, the addon\'s own elsewhere), unless MIMO_CONV_WINOGRAD=0', { skip }, async () => {
   const { loadAddon } = await import('../src/backend/addon.js');
   const { cpuInfo } = await import('../src/util/machine.js');
-  const { spawnSync } = await import('node:child_process');
-  // n h w c kh kw o oh ow sh sw dh dw pt pl pb pr
-  const sig = (c: number, o: number, s: number) => Int32Array.from([2, 16, 16, c, 3, 3, o, 16 / s, 16 / s, s, s, 1, 1, 1, 1, s === 1 ? 1 : 0, s === 1 ? 1 : 0]);
   const impl = loadAddon().addon!.convImplInfo;
   // oneDNN 2.6 implements f32 Winograd for AVX-512 only; elsewhere the addon runs its own.
-  assert.match(impl(sig(32, 64, 1)), cpuInfo().vector === 'AVX-512' ? /wino/ : /^mimo_wino_4x3$/);
-  assert.doesNotMatch(impl(sig(16, 16, 1)), /wino/); // too few channels: slower than direct
-  assert.doesNotMatch(impl(sig(32, 64, 2)), /wino/); // strided
-  const addonPath = new URL('../src/backend/addon.js', import.meta.url).href;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e',
-    `const { loadAddon } = await import(${JSON.stringify(addonPath)}); console.log(loadAddon().addon.convImplInfo(Int32Array.from([${[...sig(32, 64, 1)]}])));`],
-  { encoding: 'utf8', env: { ...process.env, MIMO_CONV_WINOGRAD: '0' } });
+  assert.match(impl(convSig(32, 64, 1)), cpuInfo().vector === 'AVX-512' ? /wino/ : /^mimo_wino_4x3$/);
+  assert.doesNotMatch(impl(convSig(16, 16, 1)), /wino/); // too few channels: slower than direct
+  assert.doesNotMatch(impl(convSig(32, 64, 2)), /wino/); // strided
+  const r = await convImplInChild('0', convSig(32, 64, 1));
   assert.equal(r.status, 0, r.stderr);
   assert.doesNotMatch(r.stdout, /wino/);
   assert.match(r.stdout, /avx|brg|jit/);
@@ -211,9 +217,6 @@ test('the addon\'s own Winograd (MIMO_CONV_WINOGRAD=own, also on AVX-512 machine
   assert.equal(r.status, 0, r.stdout.slice(-3000) + r.stderr);
   const passed = Number(/^# pass (\d+)/m.exec(r.stdout)?.[1]);
   assert.equal(passed, convCases.filter(winograd).length, r.stdout.slice(-2000));
-  const addonPath = new URL('../src/backend/addon.js', import.meta.url).href;
-  const info = spawnSync(process.execPath, ['--input-type=module', '-e',
-    `const { loadAddon } = await import(${JSON.stringify(addonPath)}); console.log(loadAddon().addon.convImplInfo(Int32Array.from([2, 16, 16, 32, 3, 3, 64, 16, 16, 1, 1, 1, 1, 1, 1, 1, 1])));`],
-  { encoding: 'utf8', env: { ...process.env, MIMO_CONV_WINOGRAD: 'own' } });
+  const info = await convImplInChild('own', convSig(32, 64, 1));
   assert.equal(info.stdout.trim(), 'mimo_wino_4x3', info.stderr);
 });
