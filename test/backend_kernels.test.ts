@@ -206,17 +206,21 @@ test('3x3 stride-1 convolutions with >= 32 channels use Winograd (oneDNN\'s on A
   assert.match(r.stdout, /avx|brg|jit/);
 });
 
-test('the addon\'s own Winograd (MIMO_CONV_WINOGRAD=own, also on AVX-512 machines) passes the conv cases tagged winograd',
+test('the addon\'s own Winograd (MIMO_CONV_WINOGRAD=own, also on AVX-512 machines) passes the conv cases tagged winograd, also in tiny blocks of tiles on 2 threads',
   { skip: skip || (process.env.MIMO_CONV_WINOGRAD === 'own' && 'in the child this test spawns') }, async () => {
   const { spawnSync } = await import('node:child_process');
   const { fileURLToPath } = await import('node:url');
   // Without NODE_TEST_CONTEXT, which would make the child report to this runner, not as TAP.
   const { NODE_TEST_CONTEXT: _, ...env } = process.env;
-  const r = spawnSync(process.execPath, ['--test', '--test-name-pattern=\\[winograd\\]', fileURLToPath(import.meta.url)],
-    { encoding: 'utf8', env: { ...env, MIMO_CONV_WINOGRAD: 'own' } });
-  assert.equal(r.status, 0, r.stdout.slice(-3000) + r.stderr);
-  const passed = Number(/^# pass (\d+)/m.exec(r.stdout)?.[1]);
-  assert.equal(passed, convCases.filter(winograd).length, r.stdout.slice(-2000));
+  // Default blocks (one or two per case), then 5 and 7 tiles per block: many blocks, a partial
+  // last one, both threads adding filter-gradient blocks into their own sums.
+  for (const blocks of [{}, { MIMO_WG_TILES: '5', MIMO_WG_TILES_BW: '7', MIMO_THREADS: '2' }]) {
+    const r = spawnSync(process.execPath, ['--test', '--test-name-pattern=\\[winograd\\]', fileURLToPath(import.meta.url)],
+      { encoding: 'utf8', env: { ...env, MIMO_CONV_WINOGRAD: 'own', ...blocks } });
+    assert.equal(r.status, 0, JSON.stringify(blocks) + r.stdout.slice(-3000) + r.stderr);
+    const passed = Number(/^# pass (\d+)/m.exec(r.stdout)?.[1]);
+    assert.equal(passed, convCases.filter(winograd).length, JSON.stringify(blocks) + r.stdout.slice(-2000));
+  }
   const info = await convImplInChild('own', convSig(32, 64, 1));
   assert.equal(info.stdout.trim(), 'mimo_wino_4x3', info.stderr);
 });
