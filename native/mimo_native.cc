@@ -363,8 +363,7 @@ void binary_channel_exec(F f, int64_t rows, int64_t c, bool a_full, const float*
 // back (Y = Aᵀ M A), block of tiles by block of tiles. Backward data is the same forward pass
 // over dy with the filter flipped and transposed; backward weights is the adjoint of the
 // filter's path: dU = Σ over blocks of Vᵀ·(A dY Aᵀ) as 36 GEMMs [C, tiles]·[tiles, O], then
-// dg = Gᵀ dU G. MIMO_CONV_WINOGRAD=own uses it on every
-// machine (tests), =0 turns Winograd off.
+// dg = Gᵀ dU G. MIMO_CONV_WINOGRAD=own uses it on every machine (tests), =0 turns Winograd off.
 namespace wg {
 constexpr int64_t kCB = 64;  // channels per block in the transforms (stack arrays of 36·kCB floats)
 
@@ -550,8 +549,11 @@ void check_gemms(dnnl_status_t st) {
 // 16x16x128 74 -> 44 ms, 8x8x256 59 -> 57 ms; filter gradient 89 -> 62, 61 -> 49, 62 -> 52 ms.
 // MIMO_WG_TILES / MIMO_WG_TILES_BW override tb (tests use tiny blocks to cover the seams).
 int64_t block_tiles(int64_t C, int64_t O, bool filter_grad) {
-  static const int64_t force = [] { const char* e = std::getenv("MIMO_WG_TILES"); return e ? std::atol(e) : 0; }();
-  static const int64_t force_bw = [] { const char* e = std::getenv("MIMO_WG_TILES_BW"); return e ? std::atol(e) : 0; }();
+  auto env = [](const char* name) -> int64_t {  // 0 (unset, not a positive number): sized here
+    const char* e = std::getenv(name);
+    return e ? std::max<int64_t>(0, std::atol(e)) : 0;
+  };
+  static const int64_t force = env("MIMO_WG_TILES"), force_bw = env("MIMO_WG_TILES_BW");
   if (filter_grad) return force_bw ? force_bw : std::max<int64_t>({64, 3640 * 4 / (C + O), C * O / 300});
   return force ? force : std::max<int64_t>({16, 3640 / (C + O), C * O / 600});
 }
