@@ -437,7 +437,7 @@ struct Tiles {
 template <int64_t P, void (*F)(const float*, int64_t, float*, int64_t, int64_t)>
 void patch_transform(const float* src, int64_t h, int64_t w, int64_t C, const Tiles& tl, int64_t dr, int64_t dc,
                      int64_t t0, int64_t tn, float* out) {
-#pragma omp parallel for schedule(static) if (tn * C * 36 >= kParMin)
+#pragma omp parallel for schedule(static) if (tn * C * 36 >= kParMin && !omp_in_parallel())  // blocks: already one per thread
   for (int64_t t = t0; t < t0 + tn; t++) {
     alignas(64) float d[P][P][kCB], tmp[6][P][kCB];
     int64_t img, r0, q0;
@@ -476,7 +476,7 @@ inline float activate(float v, int act, float alpha) {
 // M [36][tn][O] -> y [n, oh, ow, O] for tiles t0 ..: Aᵀ m A per tile, + bias, activation.
 void output_transform(const float* M, int64_t oh, int64_t ow, int64_t O, const Tiles& tl, int64_t t0, int64_t tn,
                       const float* bias, int act, float alpha, float* y) {
-#pragma omp parallel for schedule(static) if (tn * O * 36 >= kParMin)
+#pragma omp parallel for schedule(static) if (tn * O * 36 >= kParMin && !omp_in_parallel())  // blocks: already one per thread
   for (int64_t t = t0; t < t0 + tn; t++) {
     alignas(64) float tmp[4][6][kCB], out[4][4][kCB];
     int64_t img, r0, q0;
