@@ -60,3 +60,26 @@ test('parseScriptArgs: values, flags, unknown options and missing values', async
   assert.deepEqual(parseScriptArgs(['--list', 'extra'], spec), { error: 'unknown option extra' });
   assert.deepEqual(parseScriptArgs(['--lsit'], spec), { error: 'unknown option --lsit' });
 });
+
+test('recipes: --help, refusals before any run, --list names every run with its merged command', async () => {
+  const { CANDIDATES, mergeFlags } = await import(script('recipes.mjs'));
+  const help = run('recipes.mjs', '--help');
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /^usage: node scripts\/recipes\.mjs/);
+  for (const args of [['--bogus'], ['--only', 'no-such'], ['--seeds', 'x'], ['--jobs', '0'], ['--time-limit', '-1'], ['--only']]) {
+    const r = run('recipes.mjs', ...args);
+    assert.equal(r.status, 2, `${args.join(' ')}: exit ${r.status}`);
+    assert.equal(r.stdout, '', `${args.join(' ')}: nothing started`);
+    assert.match(r.stderr, /^recipes: (unknown|--seeds|--jobs|--time-limit|--only)/, args.join(' '));
+  }
+  const list = run('recipes.mjs', '--list', '--seeds', '1,2');
+  assert.equal(list.status, 0, list.stderr);
+  const lines = list.stdout.trim().split('\n');
+  assert.equal(lines.length, 2 * CANDIDATES.length, 'one line per candidate and seed');
+  // Candidate flags override the proxy's, each option once; a warm start names its prerequisite's checkpoint.
+  const wrn = lines.find((l: string) => l.startsWith('wrn s2'))!;
+  assert.match(wrn, /--model wrn-10-2 --initial-width 1 --binding none --capacity 1 --epochs 2 --val-images 5000 --mixup 0 --seed 2 --out \.cache\/recipes\/wrn-s2\.ckpt --resume$/);
+  assert.equal(wrn.match(/--model/g)!.length, 1);
+  assert.match(lines.find((l: string) => l.startsWith('init-n1 s1'))!, /--init-from \.cache\/recipes\/n1-s1\.ckpt/);
+  assert.deepEqual(mergeFlags(['--a', '1', '--flag', '--b', '2'], ['--b', '3', '--c', '--d', '4']), ['--a', '1', '--flag', '--b', '3', '--c', '--d', '4']);
+});

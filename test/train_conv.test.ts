@@ -123,11 +123,15 @@ test('time limits: the decision rule', () => {
   assert.throws(() => timeLimitFromMinutes(Number.NaN), /positive number of minutes/);
 });
 
-test('a run killed with kill -9 resumes to the same trajectory, and no checkpoint is corrupt', { timeout: 300000 }, async () => {
+test('a run killed with kill -9 resumes to the same trajectory, and no checkpoint is corrupt (with every recipe flag)', { timeout: 300000 }, async () => {
+  await initBackend({});
   const dir = mkdtempSync(join(tmpdir(), 'mimo-kill-'));
+  // The recipe flags: a validation hold-out, label smoothing, Nesterov, a warm start and a teacher.
+  await trainConv({ ...base(join(dir, 'n1.ckpt'), 1), model: { ...base('', 1).model, capacity: 1 } });
+  const flags = JSON.stringify({ valImages: 24, labelSmoothing: 0.1, nesterov: true, initFrom: join(dir, 'n1.ckpt'), teacher: join(dir, 'n1.ckpt') });
   const child = fileURLToPath(new URL('./helpers/train_child.js', import.meta.url));
   const run = (out: string, epochs: number, killAfter?: number) => new Promise<void>((resolve, reject) => {
-    const p = spawn(process.execPath, [child, out, String(epochs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn(process.execPath, [child, out, String(epochs), flags], { stdio: ['ignore', 'pipe', 'inherit'] });
     let seen = 0;
     p.stdout.on('data', (d: Buffer) => {
       seen += (d.toString().match(/epoch/g) ?? []).length;

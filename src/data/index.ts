@@ -7,5 +7,6 @@ export { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, MNIST_MEAN, MNIST_STD, loadMnist, m
 export { loadImdb } from './imdb.js';
 export { deriveSeed, Rng, shuffleInPlace, type MutableArrayLike } from './rng.js';
 export { cropMaps, gatherNormalize, normalizationLut, normalizeContiguous, reflectIndex, type AugmentOptions, type CropMaps } from './augment.js';
+export { holdOut } from './holdout.js';
 export { createPipeline, defaultNormalization, evalPipeline, ImagePipeline, trainPipeline, type Batch, type PipelineOptions } from './pipeline.js';
 export { benchPipeline, type BenchOptions, type BenchResult } from './bench.js';

@@ -28,13 +28,39 @@ export interface TrainConvConfig {
   trainImages: number;
   /** Per-epoch evaluation on the first testImages test images (0: all). */
   testImages: number;
+  /**
+   * Hold out the last valImages training images for validation (0: none). They are never
+   * trained on, and the per-epoch and final evaluations use them instead of the test set: the
+   * way to pick a recipe without looking at the test set (the reference's split is 45k/5k).
+   */
+  valImages: number;
+  /** Label smoothing ε of the cross-entropy (0: off): targets (1 − ε)·onehot + ε/classes. */
+  labelSmoothing: number;
+  /** Nesterov momentum (torch.optim.SGD nesterov=True). */
+  nesterov: boolean;
+  /**
+   * Warm start: a MIMOConv checkpoint whose stem, trunk and classifier (every parameter but the
+   * binding keys and the unbinding layer) initialise this run; null: from scratch.
+   */
+  initFrom: string | null;
   /** Batches per operating point for batch-norm calibration after training. */
   calibrationBatches: number;
+  /**
+   * Knowledge distillation: a trained MIMOConv checkpoint (any capacity; run at n = 1 in
+   * evaluation mode) whose softened predictions on the same training images are per-slot soft
+   * targets; null: off.
+   */
+  teacher: string | null;
+  /** Weight α of the distillation term: (1 − α)·CE + α·T²·KL(teacher_T ‖ student_T). */
+  distillWeight: number;
+  /** Softmax temperature T of the distillation term. */
+  distillTemperature: number;
 }
 
 export const TRAIN_CONV_DEFAULTS: TrainConvConfig = {
   dataset: 'cifar10', epochs: 200, batch: 128, lr: 0.2, weightDecay: 1e-5, mixupAlpha: 1, gradFilter: 10, clipNorm: 1000,
   bindingReg: 0.1, isometryReg: 1e-4, supLow: null, supFrequency: 1, seed: 42, trainImages: 0, testImages: 0, calibrationBatches: 50,
+  valImages: 0, labelSmoothing: 0, nesterov: false, initFrom: null, teacher: null, distillWeight: 0.5, distillTemperature: 4,
 };
 
 export function resolveTrainConfig(partial: Partial<TrainConvConfig>, capacity: number): TrainConvConfig {
@@ -48,6 +74,11 @@ export function resolveTrainConfig(partial: Partial<TrainConvConfig>, capacity: 
   pos('epochs', true, 1); pos('batch', true, 1); pos('lr', false, 0); pos('weightDecay', false, 0); pos('mixupAlpha', false, 0);
   pos('gradFilter', false, 0); pos('clipNorm', false, 0); pos('bindingReg', false, 0); pos('isometryReg', false, 0);
   pos('seed', true, 0); pos('trainImages', true, 0); pos('testImages', true, 0); pos('calibrationBatches', true, 1);
+  pos('valImages', true, 0);
+  if (!(c.distillWeight >= 0 && c.distillWeight <= 1)) throw new Error(`training config: distillWeight must be in [0, 1], got ${c.distillWeight}`);
+  if (!(c.distillTemperature > 0)) throw new Error(`training config: distillTemperature must be > 0, got ${c.distillTemperature}`);
+  if (!(c.labelSmoothing >= 0 && c.labelSmoothing < 1)) throw new Error(`training config: labelSmoothing must be in [0, 1), got ${c.labelSmoothing}`);
+  if (typeof c.nesterov !== 'boolean') throw new Error(`training config: nesterov must be true or false, got ${String(c.nesterov)}`);
   if (!(c.supFrequency >= 0 && c.supFrequency <= 1)) throw new Error(`training config: supFrequency must be in [0, 1], got ${c.supFrequency}`);
   if (c.supLow !== null && (!Number.isInteger(c.supLow) || c.supLow < 1 || capacity % c.supLow !== 0)) {
     throw new Error(`training config: --sup-low ${c.supLow} must divide the capacity N=${capacity}`);

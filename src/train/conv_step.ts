@@ -16,6 +16,8 @@ export interface StepInput {
   yPerm: Int32Array;
   lambda: number;
   n: number;
+  /** Distillation: the teacher's logits for these (mixed) images, [B·classes] row-major. */
+  teacherLogits?: Float32Array;
 }
 
 export interface StepWeights {
@@ -26,6 +28,10 @@ export interface StepWeights {
   normLimit: number;
   lr: number;
   momentum: number;
+  /** Label smoothing ε (0: plain cross-entropy). */
+  labelSmoothing?: number;
+  /** Distillation weight α and temperature T (used when the input has teacher logits). */
+  distill?: { weight: number; temperature: number };
 }
 
 // A type alias (not an interface) so tf.tidy accepts it as a tensor container of numbers.
@@ -46,6 +52,7 @@ export function convTrainStep(net: MimoConvNet, sgd: Sgd, s: StepInput, w: StepW
   const classes = net.config.classes;
   return tf.tidy(() => {
     const x = tf.tensor4d(s.x, s.shape);
+    const teacher = s.teacherLogits ? tf.tensor2d(s.teacherLogits, [s.shape[0], classes]) : null;
     const ya = tf.oneHot(tf.tensor1d(s.y, 'int32'), classes), yb = tf.oneHot(tf.tensor1d(s.yPerm, 'int32'), classes);
     let pred: tf.Tensor | null = null;
     let regs: tf.Tensor[] = [];
@@ -55,8 +62,10 @@ export function convTrainStep(net: MimoConvNet, sgd: Sgd, s: StepInput, w: StepW
       pred = tf.keep(logits.argMax(1));
       const reg = net.regularizers(params);
       regs = [tf.keep(reg.bind), tf.keep(reg.iso)];
-      const ce = s.lambda === 1 ? tf.losses.softmaxCrossEntropy(ya, logits)
-        : tf.losses.softmaxCrossEntropy(ya, logits).mul(s.lambda).add(tf.losses.softmaxCrossEntropy(yb, logits).mul(1 - s.lambda));
+      const eps = w.labelSmoothing ?? 0;
+      const xent = (y: tf.Tensor) => tf.losses.softmaxCrossEntropy(y, logits, undefined, eps);
+      let ce: tf.Tensor = s.lambda === 1 ? xent(ya) : xent(ya).mul(s.lambda).add(xent(yb).mul(1 - s.lambda));
+      if (s.teacherLogits && w.distill) ce = distillLoss(ce, logits, teacher as tf.Tensor2D, w.distill.weight, w.distill.temperature);
       return ce.add(reg.bind.mul(w.bindingReg)).add(reg.iso.mul(w.isometryReg)) as tf.Scalar;
     };
     const { value, grads } = tf.valueAndGrads(lossFn)(names.map((nm) => net.params[nm]));
@@ -73,5 +82,17 @@ export function convTrainStep(net: MimoConvNet, sgd: Sgd, s: StepInput, w: StepW
     };
     tf.dispose([pred as unknown as tf.Tensor, ...regs]);
     return out;
+  });
+}
+
+/**
+ * (1 − α)·CE + α·T²·KL(softmax(t/T) ‖ softmax(s/T)), the KL averaged over the batch (Hinton et
+ * al. 2015): every image of a superposition gets its own soft target from the teacher.
+ */
+export function distillLoss(ce: tf.Tensor, student: tf.Tensor2D, teacher: tf.Tensor2D, alpha: number, temperature: number): tf.Scalar {
+  return tf.tidy(() => {
+    const logP = tf.logSoftmax(teacher.div(temperature)), logQ = tf.logSoftmax(student.div(temperature));
+    const kl = logP.exp().mul(logP.sub(logQ)).sum(1).mean(); // [B] -> scalar
+    return ce.mul(1 - alpha).add(kl.mul(alpha * temperature * temperature)) as tf.Scalar;
   });
 }

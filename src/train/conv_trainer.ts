@@ -6,9 +6,10 @@
  * epoch (atomic) and resumption that reproduces an uninterrupted run: every random draw
  * is derived from (seed, epoch, pass, step), never from how long the process has run.
  */
+import * as tf from '@tensorflow/tfjs';
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { deriveSeed, loadCifar10, requireDataset, Rng, trainPipeline, type ImageDataset } from '../data/index.js';
+import { deriveSeed, holdOut, loadCifar10, requireDataset, Rng, trainPipeline, type ImageDataset } from '../data/index.js';
 import { MimoConvNet, operatingPoints, type MimoConvConfig } from '../models/mimoconv/index.js';
 import { resolveTrainConfig, type TrainConvConfig } from './conv_config.js';
 import { loadConvCheckpoint, saveConvCheckpoint, type ConvCheckpointMeta, type EpochMetrics, type TrainState } from './conv_checkpoint.js';
@@ -18,6 +19,7 @@ import { oneCycle } from './one_cycle.js';
 import { calibrateFromTraining } from './calibrate.js';
 import { convTrainStep } from './conv_step.js';
 import { Sgd } from './sgd.js';
+import { warmStart } from './warm_start.js';
 import { mayStartUnit, type TimeLimit } from './time_limit.js';
 
 export interface TrainConvOptions {
@@ -77,14 +79,26 @@ export async function trainConv(o: TrainConvOptions): Promise<TrainConvResult> {
   } else {
     net = new MimoConvNet(o.model, o.train.seed ?? 42);
     train = resolveTrainConfig(o.train, net.config.capacity);
+    if (train.initFrom) {
+      try {
+        warmStart(net, train.initFrom);
+      } catch (e) {
+        net.dispose();
+        throw e;
+      }
+    }
     state = { epoch: 0, step: 0, avgNormPrev: null, trainSeconds: 0, done: false };
     history = [];
   }
   const cfg = net.config, N = cfg.capacity;
-  const sgd = new Sgd(net.params, { weightDecay: train.weightDecay, noDecay: net.noDecay() });
+  const teacher = train.teacher ? loadTeacher(train.teacher, net) : null;
+  const sgd = new Sgd(net.params, { weightDecay: train.weightDecay, noDecay: net.noDecay(), nesterov: train.nesterov });
   if (Object.keys(sgdState).length) sgd.load(sgdState);
   try {
-    const data = o.data ?? (requireDataset(o.dataDir, 'cifar10'), { train: loadCifar10(o.dataDir, 'train'), test: loadCifar10(o.dataDir, 'test') });
+    const all = o.data ?? (requireDataset(o.dataDir, 'cifar10'), { train: loadCifar10(o.dataDir, 'train'), test: loadCifar10(o.dataDir, 'test') });
+    // With a validation hold-out, every evaluation (per epoch and the final operating points) is on it.
+    const split = holdOut(all.train, train.valImages);
+    const data = { train: split.train, eval: split.val ?? all.test };
     const subset = train.trainImages > 0 ? Int32Array.from({ length: Math.min(train.trainImages, data.train.count) }, (_, i) => i) : undefined;
     const pipe = trainPipeline(data.train, { batchSize: train.batch * N, seed: train.seed, augment: true, indices: subset });
     const stepsPerPass = pipe.batchesPerEpoch;
@@ -116,9 +130,13 @@ export async function trainConv(o: TrainConvOptions): Promise<TrainConvResult> {
           // The filter: steps whose gradient norm reaches gradFilter x last epoch's mean are skipped.
           const normLimit = train.gradFilter > 0 && state.avgNormPrev !== null ? train.gradFilter * state.avgNormPrev : Infinity;
           const ts = performance.now();
-          const r = convTrainStep(net, sgd, {
-            x: mixed.x, shape: [b.size, data.train.height, data.train.width, data.train.channels], y: b.y, yPerm: mixed.yPerm, lambda: mixed.lambda, n,
-          }, { bindingReg: train.bindingReg, isometryReg: train.isometryReg, clipNorm: train.clipNorm, normLimit, lr: sched.lr, momentum: sched.momentum });
+          const shape: [number, number, number, number] = [b.size, data.train.height, data.train.width, data.train.channels];
+          // The teacher sees the same (mixed, augmented) images, one at a time (n = 1), with its running statistics.
+          const teacherLogits = teacher ? tf.tidy(() => teacher.forward(tf.tensor4d(mixed.x, shape), 1, { training: false }).logits.dataSync() as Float32Array) : undefined;
+          const r = convTrainStep(net, sgd, { x: mixed.x, shape, y: b.y, yPerm: mixed.yPerm, lambda: mixed.lambda, n, teacherLogits }, {
+            bindingReg: train.bindingReg, isometryReg: train.isometryReg, clipNorm: train.clipNorm, normLimit, lr: sched.lr, momentum: sched.momentum,
+            labelSmoothing: train.labelSmoothing, distill: { weight: train.distillWeight, temperature: train.distillTemperature },
+          });
           const st = stepTime.get(n) ?? { steps: 0, ms: 0 };
           stepTime.set(n, { steps: st.steps + 1, ms: st.ms + performance.now() - ts });
           state.step++;
@@ -132,7 +150,7 @@ export async function trainConv(o: TrainConvOptions): Promise<TrainConvResult> {
       if (accepted.length) state.avgNormPrev = mean(accepted);
       // An n with no training step yet (possible early in a dynamic run) has no statistics to evaluate with.
       const evalRes = evalNs.filter((n) => net.hasStats(n)).map((n) => {
-        const er = evaluateConv(net, data.test, n, { images: train.testImages });
+        const er = evaluateConv(net, data.eval, n, { images: train.testImages });
         return { n, accuracy: round(er.accuracy, 5), loss: round(er.loss, 5) };
       });
       const seconds = (performance.now() - t0) / 1000;
@@ -155,7 +173,7 @@ export async function trainConv(o: TrainConvOptions): Promise<TrainConvResult> {
         state.done = true;
         // The operating points a server offers: test accuracy and images/s at every n.
         operating = operatingPoints(cfg).map((n) => {
-          const er = evaluateConv(net, data.test, n, { images: train.testImages });
+          const er = evaluateConv(net, data.eval, n, { images: train.testImages });
           return { n, accuracy: round(er.accuracy, 5), images_per_s: Math.round(er.images_per_s) };
         });
       }
@@ -168,7 +186,27 @@ export async function trainConv(o: TrainConvOptions): Promise<TrainConvResult> {
   } finally {
     sgd.dispose();
     net.dispose();
+    teacher?.dispose();
   }
+}
+
+/** The distillation teacher: a trained MIMOConv checkpoint with the student's classes, run at n = 1. */
+function loadTeacher(path: string, student: MimoConvNet): MimoConvNet {
+  let t: MimoConvNet;
+  try {
+    t = loadConvCheckpoint(path).net;
+  } catch (e) {
+    student.dispose();
+    throw new Error(`--teacher ${path}: ${(e as Error).message}`);
+  }
+  const why = t.config.classes !== student.config.classes ? `has ${t.config.classes} classes, the student ${student.config.classes}`
+    : !t.hasStats(1) ? 'has no batch-norm statistics for n=1 (calibrate them: mimo calibrate --n 1)' : null;
+  if (why) {
+    t.dispose();
+    student.dispose();
+    throw new Error(`--teacher ${path}: the teacher ${why}`);
+  }
+  return t;
 }
 
 function round(v: number, digits: number): number {

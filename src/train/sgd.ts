@@ -1,8 +1,9 @@
 /**
- * SGD exactly as torch.optim.SGD (dampening 0, no Nesterov) with coupled weight decay
- * and per-step learning rate and momentum (set by the one-cycle schedule):
+ * SGD exactly as torch.optim.SGD (dampening 0) with coupled weight decay and per-step
+ * learning rate and momentum (set by the one-cycle schedule):
  *
- *   g ← g + wd·p;  buf ← g on the first step, else μ·buf + g;  p ← p − lr·buf
+ *   g ← g + wd·p;  buf ← g on the first step, else μ·buf + g;
+ *   p ← p − lr·buf, or with Nesterov p ← p − lr·(g + μ·buf)
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -10,6 +11,8 @@ export interface SgdOptions {
   weightDecay: number;
   /** Parameters without weight decay (PReLU slopes in MIMOConv). */
   noDecay?: Set<string>;
+  /** Nesterov momentum (torch's nesterov=True). Default false. */
+  nesterov?: boolean;
 }
 
 export class Sgd {
@@ -32,7 +35,7 @@ export class Sgd {
         } else {
           buf.assign(buf.mul(momentum).add(g));
         }
-        v.assign(v.sub(buf.mul(lr)));
+        v.assign(v.sub((this.opts.nesterov ? g.add(buf.mul(momentum)) : buf).mul(lr)));
       }
     });
   }

@@ -12,7 +12,7 @@ import { dataInfo } from './data_info.js';
 import { dataPathfinder } from './data_pathfinder.js';
 import { demo } from './demo.js';
 import { evalCommand } from './eval.js';
-import { plotOperatingPoints } from './plot.js';
+import { plotLearningCurves, plotOperatingPoints } from './plot.js';
 import { resultsConv } from './results_conv.js';
 import { resultsFormer } from './results_former.js';
 import { serve } from './serve.js';
@@ -22,4 +22,4 @@ import { info } from './info.js';
 import { interference } from './interference.js';
 
 /** Every `mimo` subcommand, in the order `mimo --help` lists them. */
-export const COMMANDS: Command[] = [demo, trainConvCommand, trainFormerCommand, evalCommand, resultsConv, resultsFormer, plotOperatingPoints, serve, calibrate, checkpointCompact, interference, info, benchKernels, benchOps, benchStep, benchConv, benchFormer, benchServe, benchData, dataInfo, dataPathfinder];
+export const COMMANDS: Command[] = [demo, trainConvCommand, trainFormerCommand, evalCommand, resultsConv, resultsFormer, plotOperatingPoints, plotLearningCurves, serve, calibrate, checkpointCompact, interference, info, benchKernels, benchOps, benchStep, benchConv, benchFormer, benchServe, benchData, dataInfo, dataPathfinder];

@@ -26,7 +26,16 @@ export const trainConvCommand: Command = {
     'sup-frequency': { type: 'number', help: 'dynamic mode: probability of a fast (n = N) step (default 1)' },
     seed: { type: 'number', help: 'seed of initialisation, shuffling, augmentation, mixup (default 42)' },
     'train-images': { type: 'number', help: 'use the first K training images (0: all 50000) (default 0)' },
-    'test-images': { type: 'number', help: 'per-epoch evaluation on the first K test images (0: all) (default 0)' },
+    'test-images': { type: 'number', help: 'per-epoch evaluation on the first K images of the evaluation set (0: all) (default 0)' },
+    'val-images': { type: 'number', help: 'hold out the last K training images and evaluate on them instead of the test set, for choosing a recipe (0: evaluate on the test set) (default 0)' },
+    'label-smoothing': { type: 'number', help: 'label smoothing epsilon of the cross-entropy (0: off) (default 0)' },
+    nesterov: { type: 'boolean', help: 'Nesterov momentum' },
+    'init-from': { type: 'string', help: 'warm start: copy stem, trunk and classifier from this MIMOConv checkpoint of the same architecture (keys and unbinding fresh)' },
+    teacher: { type: 'string', help: 'distil from this trained MIMOConv checkpoint (run at n=1): per-slot soft targets' },
+    'distill-weight': { type: 'number', help: 'weight alpha of the distillation term, (1-alpha) CE + alpha T^2 KL (default 0.5)' },
+    'distill-temperature': { type: 'number', help: 'softmax temperature T of the distillation term (default 4)' },
+    'isometry-reg': { type: 'number', help: 'weight of the isometry regulariser (default 1e-4)' },
+    'binding-reg': { type: 'number', help: 'weight of the HRR binding regulariser (default 0.1)' },
     out: { type: 'string', help: 'checkpoint path (required)' },
     resume: { type: 'boolean', help: 'continue from --out if it exists' },
     log: { type: 'string', help: 'JSONL metrics log (default: <out>.jsonl)' },
@@ -47,6 +56,11 @@ export const trainConvCommand: Command = {
       weightDecay: args['weight-decay'] as number | undefined, mixupAlpha: args.mixup as number | undefined, gradFilter: args['grad-filter'] as number | undefined,
       supLow: args['sup-low'] as number | undefined, supFrequency: args['sup-frequency'] as number | undefined, seed: args.seed as number | undefined,
       trainImages: args['train-images'] as number | undefined, testImages: args['test-images'] as number | undefined,
+      valImages: args['val-images'] as number | undefined, labelSmoothing: args['label-smoothing'] as number | undefined,
+      nesterov: args.nesterov === undefined ? undefined : Boolean(args.nesterov), initFrom: args['init-from'] as string | undefined,
+      teacher: args.teacher as string | undefined, distillWeight: args['distill-weight'] as number | undefined,
+      distillTemperature: args['distill-temperature'] as number | undefined,
+      isometryReg: args['isometry-reg'] as number | undefined, bindingReg: args['binding-reg'] as number | undefined,
     });
     const b = await initBackend({ backend: args.backend as string | undefined, threads: args.threads as number | undefined });
     let bar: Progress | undefined;
@@ -69,7 +83,7 @@ export const trainConvCommand: Command = {
       json: { backend: b.backend, checkpoint: r.out, model: r.model, train: r.train, epochs_done: r.state.epoch, done: r.state.done, stopped_by_time_limit: r.stoppedByTimeLimit, train_seconds: Math.round(r.state.trainSeconds), last_epoch: last ?? null },
       text: `checkpoint ${r.out}: ${r.state.epoch}/${r.train.epochs} epochs, ${Math.round(r.state.trainSeconds)} s` +
         `${r.stoppedByTimeLimit ? ' (stopped: the next epoch would overrun --time-limit; --resume continues)' : ''}\n` +
-        table(['epoch', 'loss', 'train acc', ...(last?.eval ?? []).map((e) => `test acc n=${e.n}`)],
+        table(['epoch', 'loss', 'train acc', ...(last?.eval ?? []).map((e) => `${r.train.valImages > 0 ? 'val' : 'test'} acc n=${e.n}`)],
           r.history.slice(-10).map((m) => [m.epoch, m.train_loss, m.train_accuracy, ...m.eval.map((e) => (e.accuracy * 100).toFixed(2) + '%')])),
     };
   },
