@@ -44,6 +44,7 @@ export const CANDIDATES = [
   { name: 'wrn', flags: [...CURRENT, '--model', 'wrn-10-2', '--initial-width', '1', '--binding', 'none', '--capacity', '1'], about: 'the WideResNet of the proxy (WRN-10-2), current recipe' },
   { name: 'n1', flags: [...CURRENT, '--capacity', '1'], about: 'MIMONet-10-2 N=1, current recipe (what warm starts and distillation start from)' },
   { name: 'init-n1', flags: [...CURRENT, '--init-from', '{needs}'], needs: 'n1', about: 'warm start from the N=1 proxy (stem, trunk, classifier; keys and unbinding fresh)' },
+  { name: 'current-e4', flags: [...CURRENT, '--epochs', '4'], about: 'the current recipe for 4 epochs: the cost-matched control of a warm start (2 epochs of N=1, then 2 of N=4)' },
   { name: 'batch32', flags: [...CURRENT, '--batch', '32', '--lr', '0.1'], about: '32 superpositions a step (4x the updates at the same cost), peak 0.1' },
   { name: 'wd5e-4', flags: [...CURRENT, '--weight-decay', '5e-4'], about: 'weight decay 5e-4 (reference 1e-5)' },
   { name: 'ls0.1', flags: [...CURRENT, '--label-smoothing', '0.1'], about: 'label smoothing 0.1' },
@@ -52,6 +53,9 @@ export const CANDIDATES = [
   { name: 'iso0', flags: [...CURRENT, '--isometry-reg', '0'], about: 'no isometry regulariser (reference weight 1e-4)' },
   { name: 'lr0.4', flags: [...CURRENT, '--lr', '0.4'], about: 'one-cycle peak 0.4 (reference 0.2)' },
   { name: 'lr0.1', flags: [...CURRENT, '--lr', '0.1'], about: 'one-cycle peak 0.1' },
+  { name: 'prelu0.25', flags: [...CURRENT, '--prelu-init', '0.25'], about: 'PReLU slopes start at 0.25 (reference 0.5): less linear at the start' },
+  { name: 'dyn', flags: [...CURRENT, '--sup-low', '1', '--sup-frequency', '0.8'], about: 'dynamic N=4: 20% of steps at n=1 (the committed dynamic model\'s recipe)' },
+  { name: 'dyn-f0.5', flags: [...CURRENT, '--sup-low', '1', '--sup-frequency', '0.5'], about: 'dynamic N=4 with half the steps at n=1' },
 ];
 
 const argv = process.argv.slice(2);

@@ -3,6 +3,7 @@
  *
  * Layout under the data directory (the datasets' official on-disk formats):
  *   cifar-10-batches-bin/   data_batch_1..5.bin, test_batch.bin, batches.meta.txt
+ *   cifar-100-binary/       train.bin, test.bin, fine_label_names.txt, coarse_label_names.txt
  *   mnist/                  train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-... (or .gz)
  *   aclImdb/                {train,test}/{neg,pos}/<id>_<rating>.txt
  */
@@ -22,6 +23,11 @@ export const DATASETS = {
     folder: 'cifar-10-batches-bin',
     markers: ['test_batch.bin', 'data_batch_1.bin'],
     official: 'cifar-10-batches-bin from the CIFAR-10 binary version (cifar-10-binary.tar.gz, not the python version)',
+  },
+  cifar100: {
+    folder: 'cifar-100-binary',
+    markers: ['test.bin', 'train.bin'],
+    official: 'cifar-100-binary from the CIFAR-100 binary version (cifar-100-binary.tar.gz, not the python version)',
   },
   mnist: {
     folder: 'mnist',

@@ -10,6 +10,7 @@
  */
 import { cropMaps, gatherNormalize, normalizationLut, normalizeContiguous, type AugmentOptions, type CropMaps } from './augment.js';
 import { CIFAR10_MEAN, CIFAR10_STD } from './cifar10.js';
+import { CIFAR100_MEAN, CIFAR100_STD } from './cifar100.js';
 import { MNIST_MEAN, MNIST_STD } from './mnist.js';
 import { deriveSeed, Rng, shuffleInPlace } from './rng.js';
 import type { ImageDataset } from './types.js';
@@ -52,6 +53,7 @@ export interface PipelineOptions {
 export function defaultNormalization(name: string): { mean: readonly number[]; std: readonly number[] } {
   switch (name) {
     case 'cifar10': return { mean: CIFAR10_MEAN, std: CIFAR10_STD };
+    case 'cifar100': return { mean: CIFAR100_MEAN, std: CIFAR100_STD };
     case 'mnist': return { mean: MNIST_MEAN, std: MNIST_STD };
     default:
       throw new Error(`dataset '${name}': no standard normalisation constants; pass mean and std (one per channel, 0..1 units)`);

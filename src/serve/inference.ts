@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { normalizationLut, normalizeContiguous } from '../data/augment.js';
-import { CIFAR10_MEAN, CIFAR10_STD } from '../data/cifar10.js';
+import { defaultNormalization } from '../data/pipeline.js';
 import { operatingPoints, type MimoConvNet } from '../models/mimoconv/index.js';
 import { loadConvCheckpoint, type ConvCheckpointMeta } from '../train/conv_checkpoint.js';
 import { fitCost, type PassCost } from './policy.js';
@@ -66,8 +66,9 @@ export class InferenceEngine {
       net.dispose();
       throw new Error(`${path}: the model takes ${net.config.inChannels} input channels; mimo serve classifies RGB images (3)`);
     }
-    // uint8 value v of channel c → (v/255 − mean_c)/std_c, as in the evaluation pipeline.
-    this.lut = normalizationLut(CIFAR10_MEAN, CIFAR10_STD, IMAGE_SIZE.channels);
+    // uint8 value v of channel c → (v/255 − mean_c)/std_c with the training set's constants, as in the evaluation pipeline.
+    const { mean, std } = defaultNormalization(meta.train.dataset ?? 'cifar10');
+    this.lut = normalizationLut(mean, std, IMAGE_SIZE.channels);
   }
 
   /**

@@ -2,8 +2,11 @@
  * MIMOConv training configuration (SPEC §2): the reference recipe's defaults, resolved
  * and stored in every checkpoint with the model config.
  */
+import { checkImageDataset, type ImageDatasetName } from '../data/image_datasets.js';
+
 export interface TrainConvConfig {
-  dataset: 'cifar10';
+  /** The image dataset (its official files under the data directory). */
+  dataset: ImageDatasetName;
   /** Epochs in the reference convention: each makes N passes over the training set. */
   epochs: number;
   /** Superpositions per step; the loader batch is batch·N images. */
@@ -71,6 +74,7 @@ export function resolveTrainConfig(partial: Partial<TrainConvConfig>, capacity: 
       throw new Error(`training config: ${k} must be ${integer ? 'a whole number' : 'a number'} >= ${min}, got ${v}`);
     }
   };
+  checkImageDataset(c.dataset);
   pos('epochs', true, 1); pos('batch', true, 1); pos('lr', false, 0); pos('weightDecay', false, 0); pos('mixupAlpha', false, 0);
   pos('gradFilter', false, 0); pos('clipNorm', false, 0); pos('bindingReg', false, 0); pos('isometryReg', false, 0);
   pos('seed', true, 0); pos('trainImages', true, 0); pos('testImages', true, 0); pos('calibrationBatches', true, 1);

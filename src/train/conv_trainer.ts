@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { deriveSeed, holdOut, loadCifar10, requireDataset, Rng, trainPipeline, type ImageDataset } from '../data/index.js';
+import { deriveSeed, holdOut, loadImageDataset, Rng, trainPipeline, type ImageDataset } from '../data/index.js';
 import { MimoConvNet, operatingPoints, type MimoConvConfig } from '../models/mimoconv/index.js';
 import { resolveTrainConfig, type TrainConvConfig } from './conv_config.js';
 import { loadConvCheckpoint, saveConvCheckpoint, type ConvCheckpointMeta, type EpochMetrics, type TrainState } from './conv_checkpoint.js';
@@ -95,7 +95,10 @@ export async function trainConv(o: TrainConvOptions): Promise<TrainConvResult> {
   const sgd = new Sgd(net.params, { weightDecay: train.weightDecay, noDecay: net.noDecay(), nesterov: train.nesterov });
   if (Object.keys(sgdState).length) sgd.load(sgdState);
   try {
-    const all = o.data ?? (requireDataset(o.dataDir, 'cifar10'), { train: loadCifar10(o.dataDir, 'train'), test: loadCifar10(o.dataDir, 'test') });
+    const all = o.data ?? { train: loadImageDataset(o.dataDir, train.dataset, 'train'), test: loadImageDataset(o.dataDir, train.dataset, 'test') };
+    if (all.train.numClasses !== cfg.classes) {
+      throw new Error(`the model has ${cfg.classes} classes, ${all.train.name} has ${all.train.numClasses}: start a new run with --dataset ${all.train.name} (it sets the classes)`);
+    }
     // With a validation hold-out, every evaluation (per epoch and the final operating points) is on it.
     const split = holdOut(all.train, train.valImages);
     const data = { train: split.train, eval: split.val ?? all.test };

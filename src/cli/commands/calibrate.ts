@@ -1,5 +1,5 @@
 import { initBackend } from '../../backend/index.js';
-import { loadCifar10, requireDataset, resolveDataDir } from '../../data/index.js';
+import { loadImageDataset, resolveDataDir } from '../../data/index.js';
 import { calibrateFromTraining } from '../../train/calibrate.js';
 import { operatingPoints } from '../../models/mimoconv/index.js';
 import { loadConvCheckpoint, saveConvCheckpoint } from '../../train/conv_checkpoint.js';
@@ -28,8 +28,7 @@ export const calibrate: Command = {
       const ns = args.n ? (args.n as string[]).map(Number) : all.filter((n) => args.force || !net.hasStats(n));
       for (const n of ns) if (!all.includes(n)) throw new UsageError(`--n ${n}: must divide N=${net.config.capacity} (${all.join(', ')})`);
       const dir = resolveDataDir(args['data-dir'] as string | undefined);
-      requireDataset(dir, 'cifar10');
-      const train = loadCifar10(dir, 'train');
+      const train = loadImageDataset(dir, meta.train.dataset ?? 'cifar10', 'train');
       for (const n of ns) {
         calibrateFromTraining(net, train, n, { seed: meta.train.seed, batches });
       }

@@ -1,5 +1,5 @@
 import { initBackend } from '../../backend/index.js';
-import { loadCifar10, requireDataset, resolveDataDir } from '../../data/index.js';
+import { IMAGE_DATASET_TITLES, loadImageDataset, resolveDataDir } from '../../data/index.js';
 import { operatingPoints } from '../../models/mimoconv/index.js';
 import { loadConvCheckpoint } from '../../train/conv_checkpoint.js';
 import { evaluateConv } from '../../train/evaluate_conv.js';
@@ -38,8 +38,8 @@ export const evalCommand: Command = {
         throw new UsageError('--record stores the operating points a server reports: evaluate every n (no --n) on the whole test set (no --images)');
       }
       const dir = resolveDataDir(args['data-dir'] as string | undefined);
-      requireDataset(dir, 'cifar10');
-      const test = loadCifar10(dir, 'test');
+      const dataset = meta.train.dataset ?? 'cifar10';
+      const test = loadImageDataset(dir, dataset, 'test');
       const results = ns.map((n) => {
         const r = evaluateConv(net, test, n, { batch: args.batch as number, images: args.images as number });
         return { n, accuracy: round(r.accuracy, 5), images: r.images, images_per_s: Math.round(r.images_per_s) };
@@ -48,8 +48,8 @@ export const evalCommand: Command = {
         updateCheckpointMeta(args.checkpoint as string, (m) => ({ ...m, operatingPoints: results.map(({ n, accuracy, images_per_s }) => ({ n, accuracy, images_per_s })) }));
       }
       return {
-        json: { dataset: 'cifar10', split: 'test', checkpoint: args.checkpoint, backend: b.backend, threads: b.threads, model: meta.model, results, recorded: Boolean(args.record) },
-        text: `${args.checkpoint} on CIFAR-10 test (${b.backend}, ${plural(b.threads, 'thread')})\n` +
+        json: { dataset, split: 'test', checkpoint: args.checkpoint, backend: b.backend, threads: b.threads, model: meta.model, results, recorded: Boolean(args.record) },
+        text: `${args.checkpoint} on ${IMAGE_DATASET_TITLES[dataset]} test (${b.backend}, ${plural(b.threads, 'thread')})\n` +
           table(['n', 'accuracy', 'images', 'images/s'], results.map((r) => [r.n, (r.accuracy * 100).toFixed(2) + '%', r.images, r.images_per_s])),
       };
     } finally {

@@ -1,5 +1,5 @@
 import { initBackend } from '../../backend/index.js';
-import { resolveDataDir } from '../../data/index.js';
+import { checkImageDataset, IMAGE_DATASET_CLASSES, IMAGE_DATASETS, resolveDataDir } from '../../data/index.js';
 import { parseModelName, type Binding, type MimoConvConfig } from '../../models/mimoconv/index.js';
 import type { TrainConvConfig } from '../../train/conv_config.js';
 import { trainConv } from '../../train/conv_trainer.js';
@@ -9,13 +9,15 @@ import { BACKEND_OPTS, DATA_OPTS, table, timeLimitOption, type Command } from '.
 
 export const trainConvCommand: Command = {
   path: ['train', 'conv'],
-  summary: 'Train a MIMOConv network (or the WRN baseline) on CIFAR-10 with the reference recipe; checkpoints every epoch, --resume continues.',
+  summary: 'Train a MIMOConv network (or the WRN baseline) on CIFAR-10 or CIFAR-100; checkpoints every epoch, --resume continues.',
   options: {
     ...BACKEND_OPTS, ...DATA_OPTS,
+    dataset: { type: 'string', help: `${IMAGE_DATASETS.join(' or ')}, official binary files under the data directory (default cifar10)` },
     model: { type: 'string', help: 'wrn-D-W or mimonet-D-W (default mimonet-16-4)' },
     'initial-width': { type: 'number', help: 'stem width multiplier (binding happens on 16x this many channels) (default 2)' },
     binding: { type: 'string', help: 'hrr, mbat or none (default hrr)' },
     capacity: { type: 'number', help: 'N, inputs per superposition (default 1)' },
+    'prelu-init': { type: 'number', help: 'initial slope of the PReLU activations of a mimonet (default 0.5)' },
     epochs: { type: 'number', help: 'epochs (each makes N passes over the data) (default 200)' },
     batch: { type: 'number', help: 'superpositions per step (loader batch = batch x N images) (default 128)' },
     lr: { type: 'number', help: 'one-cycle maximum learning rate (default 0.2)' },
@@ -44,15 +46,25 @@ export const trainConvCommand: Command = {
   },
   async run(args) {
     if (!args.out) throw new UsageError('--out <checkpoint path> is required, e.g. --out models/mimonet-16-4-N4.ckpt');
+    const dataset = args.dataset as string | undefined;
+    if (dataset !== undefined) {
+      try {
+        checkImageDataset(dataset);
+      } catch (e) {
+        throw new UsageError(`--dataset: ${(e as Error).message}`);
+      }
+    }
     // Only what was given on the command line: a resumed run takes everything else from its
     // checkpoint, a new run from the defaults.
     const model: Partial<MimoConvConfig> = definedOnly({
       ...(args.model ? parseModelName(args.model as string) : {}),
       initialWidth: args['initial-width'] as number | undefined, binding: args.binding as Binding | undefined, capacity: args.capacity as number | undefined,
+      preluInit: args['prelu-init'] as number | undefined,
+      classes: dataset === undefined ? undefined : IMAGE_DATASET_CLASSES[dataset as keyof typeof IMAGE_DATASET_CLASSES],
     });
     if (model.binding && !['hrr', 'mbat', 'none'].includes(model.binding)) throw new UsageError(`--binding must be hrr, mbat or none, got '${model.binding}'`);
     const train: Partial<TrainConvConfig> = definedOnly({
-      epochs: args.epochs as number | undefined, batch: args.batch as number | undefined, lr: args.lr as number | undefined,
+      dataset: dataset as TrainConvConfig['dataset'] | undefined, epochs: args.epochs as number | undefined, batch: args.batch as number | undefined, lr: args.lr as number | undefined,
       weightDecay: args['weight-decay'] as number | undefined, mixupAlpha: args.mixup as number | undefined, gradFilter: args['grad-filter'] as number | undefined,
       supLow: args['sup-low'] as number | undefined, supFrequency: args['sup-frequency'] as number | undefined, seed: args.seed as number | undefined,
       trainImages: args['train-images'] as number | undefined, testImages: args['test-images'] as number | undefined,

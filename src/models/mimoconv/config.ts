@@ -57,6 +57,7 @@ export function resolveConfig(partial: Partial<MimoConvConfig> = {}): MimoConvCo
   whole('classes', 2);
   whole('inChannels', 1);
   if (c.binding === 'hrr' && (16 * c.initialWidth) % 2 !== 0) throw new Error('MIMOConv config: HRR binding needs an even number of stem channels');
+  if (!Number.isFinite(c.preluInit)) throw new Error(`MIMOConv config: preluInit must be a number, got ${c.preluInit}`);
   if (!(c.bnEps > 0) || !(c.bnMomentum > 0 && c.bnMomentum <= 1)) throw new Error(`MIMOConv config: need bnEps > 0 and 0 < bnMomentum <= 1, got ${c.bnEps}, ${c.bnMomentum}`);
   return c;
 }
