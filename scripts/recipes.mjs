@@ -29,7 +29,9 @@ const main = join(root, 'dist', 'src', 'cli', 'main.js');
 const { parseScriptArgs, runMeta } = await import(join(root, 'scripts', 'runs.mjs'));
 
 /** The proxy every candidate trains (its flags may override these). */
-export const PROXY = ['--model', 'mimonet-10-2', '--initial-width', '2', '--binding', 'hrr', '--capacity', '4', '--epochs', '2', '--val-images', '5000'];
+// Candidates start from the reference recipe, so a candidate's meaning does not change when the
+// default recipe of `mimo train conv` does.
+export const PROXY = ['--recipe', 'reference', '--model', 'mimonet-10-2', '--initial-width', '2', '--binding', 'hrr', '--capacity', '4', '--epochs', '2', '--val-images', '5000'];
 /** The recipe of the committed 15-epoch models: the reference's, without mixup. */
 const CURRENT = ['--mixup', '0'];
 const RUNS = '.cache/recipes';
@@ -41,6 +43,7 @@ const RUNS = '.cache/recipes';
 export const CANDIDATES = [
   { name: 'current', flags: CURRENT, about: 'the recipe of the committed models: the reference without mixup' },
   { name: 'reference', flags: [], about: 'the paper\'s recipe (mixup alpha 1)' },
+  { name: 'fast', flags: ['--recipe', 'fast'], about: 'the default recipe of mimo train conv (src/train/conv_recipes.ts)' },
   { name: 'wrn', flags: [...CURRENT, '--model', 'wrn-10-2', '--initial-width', '1', '--binding', 'none', '--capacity', '1'], about: 'the WideResNet of the proxy (WRN-10-2), current recipe' },
   { name: 'n1', flags: [...CURRENT, '--capacity', '1'], about: 'MIMONet-10-2 N=1, current recipe (what warm starts and distillation start from)' },
   { name: 'init-n1', flags: [...CURRENT, '--init-from', '{needs}'], needs: 'n1', about: 'warm start from the N=1 proxy (stem, trunk, classifier; keys and unbinding fresh)' },

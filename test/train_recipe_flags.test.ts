@@ -162,3 +162,32 @@ test('distillation: (1 − α)·CE + α·T²·KL(teacher_T ‖ student_T) equals
   await assert.rejects(trainConv(run(join(dir, 'bad.ckpt'), 2, { teacher: join(dir, 'missing.ckpt') })), /--teacher .*missing\.ckpt/);
   rmSync(dir, { recursive: true });
 });
+
+test('recipes: reference is the paper\'s defaults, the default recipe applies its values, explicit values win, old checkpoints resume as reference', async () => {
+  const { resolveTrainConfig, TRAIN_CONV_DEFAULTS } = await import('../src/train/conv_config.js');
+  const { CONV_RECIPES, DEFAULT_CONV_RECIPE } = await import('../src/train/conv_recipes.js');
+  const ref = resolveTrainConfig({ recipe: 'reference' }, 4);
+  assert.deepEqual(ref, TRAIN_CONV_DEFAULTS);
+  assert.equal(ref.mixupAlpha, 1);
+  assert.equal(ref.weightDecay, 1e-5);
+  const def = resolveTrainConfig({}, 4);
+  assert.equal(def.recipe, DEFAULT_CONV_RECIPE);
+  for (const [k, v] of Object.entries(CONV_RECIPES[DEFAULT_CONV_RECIPE])) assert.equal((def as unknown as Record<string, unknown>)[k], v, k);
+  assert.equal(resolveTrainConfig({ mixupAlpha: 0.3 }, 4).mixupAlpha, 0.3, 'an explicit value beats the recipe');
+  assert.throws(() => resolveTrainConfig({ recipe: 'slow' as 'fast' }, 4), /recipe 'slow': expected one of reference, fast/);
+
+  await initBackend({});
+  const dir = mkdtempSync(join(tmpdir(), 'mimo-recipe-'));
+  const out = join(dir, 'old.ckpt');
+  await trainConv(run(out, 2, { recipe: 'reference', epochs: 1 }));
+  // A checkpoint written before named recipes existed has no `recipe` in its training config.
+  const { updateCheckpointMeta } = await import('../src/train/checkpoint.js');
+  updateCheckpointMeta(out, (m) => {
+    const { recipe: _drop, ...train } = m.train as Record<string, unknown>;
+    return { ...m, train };
+  });
+  const more = await trainConv({ model: {}, train: { epochs: 2 }, out, dataDir: '/nonexistent', resume: true, data });
+  assert.equal(more.train.recipe, 'reference');
+  assert.equal(more.train.mixupAlpha, 1, 'resumed with the values it was trained with');
+  rmSync(dir, { recursive: true });
+});

@@ -3,8 +3,14 @@
  * and stored in every checkpoint with the model config.
  */
 import { checkImageDataset, type ImageDatasetName } from '../data/image_datasets.js';
+import { DEFAULT_CONV_RECIPE, recipeValues, type ConvRecipe } from './conv_recipes.js';
 
 export interface TrainConvConfig {
+  /**
+   * The named recipe whose values this config starts from (`reference`: the paper's; `fast`:
+   * chosen on the recipe benchmark); explicitly given values override it.
+   */
+  recipe: ConvRecipe;
   /** The image dataset (its official files under the data directory). */
   dataset: ImageDatasetName;
   /** Epochs in the reference convention: each makes N passes over the training set. */
@@ -60,14 +66,20 @@ export interface TrainConvConfig {
   distillTemperature: number;
 }
 
+/** The base values: the reference code's defaults (SPEC §2.7), which `--recipe reference` keeps. */
 export const TRAIN_CONV_DEFAULTS: TrainConvConfig = {
-  dataset: 'cifar10', epochs: 200, batch: 128, lr: 0.2, weightDecay: 1e-5, mixupAlpha: 1, gradFilter: 10, clipNorm: 1000,
+  recipe: 'reference', dataset: 'cifar10', epochs: 200, batch: 128, lr: 0.2, weightDecay: 1e-5, mixupAlpha: 1, gradFilter: 10, clipNorm: 1000,
   bindingReg: 0.1, isometryReg: 1e-4, supLow: null, supFrequency: 1, seed: 42, trainImages: 0, testImages: 0, calibrationBatches: 50,
   valImages: 0, labelSmoothing: 0, nesterov: false, initFrom: null, teacher: null, distillWeight: 0.5, distillTemperature: 4,
 };
 
+/**
+ * The full config: base defaults, then the recipe's values (`partial.recipe`, default
+ * DEFAULT_CONV_RECIPE), then `partial`; everything checked. Checkpoints store the result.
+ */
 export function resolveTrainConfig(partial: Partial<TrainConvConfig>, capacity: number): TrainConvConfig {
-  const c: TrainConvConfig = { ...TRAIN_CONV_DEFAULTS, ...partial };
+  const recipe = partial.recipe ?? DEFAULT_CONV_RECIPE;
+  const c: TrainConvConfig = { ...TRAIN_CONV_DEFAULTS, ...recipeValues(recipe), ...partial, recipe };
   const pos = (k: keyof TrainConvConfig, integer: boolean, min: number) => {
     const v = c[k] as number;
     if (typeof v !== 'number' || !Number.isFinite(v) || v < min || (integer && !Number.isInteger(v))) {

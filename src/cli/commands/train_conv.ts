@@ -3,6 +3,7 @@ import { checkImageDataset, IMAGE_DATASET_CLASSES, IMAGE_DATASETS, resolveDataDi
 import { parseModelName, type Binding, type MimoConvConfig } from '../../models/mimoconv/index.js';
 import type { TrainConvConfig } from '../../train/conv_config.js';
 import { trainConv } from '../../train/conv_trainer.js';
+import { DEFAULT_CONV_RECIPE, recipeValues } from '../../train/conv_recipes.js';
 import { definedOnly, UsageError } from '../args.js';
 import { Progress } from '../progress.js';
 import { BACKEND_OPTS, DATA_OPTS, table, timeLimitOption, type Command } from '../command.js';
@@ -12,6 +13,7 @@ export const trainConvCommand: Command = {
   summary: 'Train a MIMOConv network (or the WRN baseline) on CIFAR-10 or CIFAR-100; checkpoints every epoch, --resume continues.',
   options: {
     ...BACKEND_OPTS, ...DATA_OPTS,
+    recipe: { type: 'string', help: `training recipe: fast (chosen on the recipe benchmark, results/recipes.md) or reference (the paper's) (default ${DEFAULT_CONV_RECIPE}); other flags override its values` },
     dataset: { type: 'string', help: `${IMAGE_DATASETS.join(' or ')}, official binary files under the data directory (default cifar10)` },
     model: { type: 'string', help: 'wrn-D-W or mimonet-D-W (default mimonet-16-4)' },
     'initial-width': { type: 'number', help: 'stem width multiplier (binding happens on 16x this many channels) (default 2)' },
@@ -46,6 +48,13 @@ export const trainConvCommand: Command = {
   },
   async run(args) {
     if (!args.out) throw new UsageError('--out <checkpoint path> is required, e.g. --out models/mimonet-16-4-N4.ckpt');
+    if (args.recipe !== undefined) {
+      try {
+        recipeValues(args.recipe as string);
+      } catch (e) {
+        throw new UsageError(`--recipe: ${(e as Error).message}`);
+      }
+    }
     const dataset = args.dataset as string | undefined;
     if (dataset !== undefined) {
       try {
@@ -64,7 +73,7 @@ export const trainConvCommand: Command = {
     });
     if (model.binding && !['hrr', 'mbat', 'none'].includes(model.binding)) throw new UsageError(`--binding must be hrr, mbat or none, got '${model.binding}'`);
     const train: Partial<TrainConvConfig> = definedOnly({
-      dataset: dataset as TrainConvConfig['dataset'] | undefined, epochs: args.epochs as number | undefined, batch: args.batch as number | undefined, lr: args.lr as number | undefined,
+      recipe: args.recipe as TrainConvConfig['recipe'] | undefined, dataset: dataset as TrainConvConfig['dataset'] | undefined, epochs: args.epochs as number | undefined, batch: args.batch as number | undefined, lr: args.lr as number | undefined,
       weightDecay: args['weight-decay'] as number | undefined, mixupAlpha: args.mixup as number | undefined, gradFilter: args['grad-filter'] as number | undefined,
       supLow: args['sup-low'] as number | undefined, supFrequency: args['sup-frequency'] as number | undefined, seed: args.seed as number | undefined,
       trainImages: args['train-images'] as number | undefined, testImages: args['test-images'] as number | undefined,
