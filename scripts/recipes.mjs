@@ -57,6 +57,7 @@ export const CANDIDATES = [
   { name: 'lr0.4', flags: [...CURRENT, '--lr', '0.4'], about: 'one-cycle peak 0.4 (reference 0.2)' },
   { name: 'lr0.1', flags: [...CURRENT, '--lr', '0.1'], about: 'one-cycle peak 0.1' },
   { name: 'prelu0.25', flags: [...CURRENT, '--prelu-init', '0.25'], about: 'PReLU slopes start at 0.25 (reference 0.5): less linear at the start' },
+  { name: 'wrn-trunk', flags: [...CURRENT, '--model', 'wrn-10-2'], about: 'the WRN\'s ReLU blocks as the trunk (no PReLU, no isometry regulariser), HRR binding at N=4: is the MIMONet block slower to learn?' },
   { name: 'dyn', flags: [...CURRENT, '--sup-low', '1', '--sup-frequency', '0.8'], about: 'dynamic N=4: 20% of steps at n=1 (the committed dynamic model\'s recipe)' },
   { name: 'dyn-f0.5', flags: [...CURRENT, '--sup-low', '1', '--sup-frequency', '0.5'], about: 'dynamic N=4 with half the steps at n=1' },
 ];
