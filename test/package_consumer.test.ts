@@ -1,6 +1,6 @@
 // The package as a user gets it: `npm pack`, install the tarball into an empty project (from
-// npm's cache: setup's `npm ci` filled it), compile a strict TypeScript file against the
-// installed types with no deep imports, and run it.
+// npm's cache: setup's `npm ci` filled it), compile a strict TypeScript file and the README's
+// library example against the installed types with no deep imports, and run both.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -57,15 +57,22 @@ test('npm pack, install into a fresh project, compile strictly against the types
   const typesNode = JSON.parse(readFileSync(join(root, 'node_modules', '@types', 'node', 'package.json'), 'utf8')).version;
   run(npm, ['install', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund', join(dir, packed.filename), `@types/node@${typesNode}`], project);
   writeFileSync(join(project, 'consumer.ts'), CONSUMER);
+  // The README's library example, as written.
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const block = /## Library\n[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme);
+  assert.ok(block, 'README: a ```ts block in the Library section');
+  writeFileSync(join(project, 'readme.ts'), block[1]);
   writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({
     compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', outDir: 'out', types: ['node'],
       // tfjs's own declarations do not pass a strict lib check (e.g. 'Long' in tfjs-core); the
       // consumer's code is still checked strictly against ours.
       skipLibCheck: true },
-    files: ['consumer.ts'],
+    files: ['consumer.ts', 'readme.ts'],
   }));
   run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], project);
   const out = JSON.parse(run(process.execPath, ['out/consumer.js'], project).trim().split('\n').at(-1)!);
+  const printed = run(process.execPath, ['out/readme.js'], project).trim().split('\n');
+  assert.deepEqual(printed, ['n=1: logits [8,10]', 'n=2: logits [8,10]', 'n=4: logits [8,10]']);
   assert.equal(out.backend, 'cpu');
   assert.deepEqual(out.shape, [8, 10]);
   assert.deepEqual(out.points, [1, 2, 4]);
