@@ -8,7 +8,7 @@ import { deflateSync } from 'node:zlib';
 import { PNG, type ColorType } from 'pngjs';
 import { encode as encodeJpeg } from 'jpeg-js';
 import { BadRequestError, MAX_IMAGE_SIDE, decodeImageInput, parseClassifyBody } from '../src/serve/decode.js';
-import { axisTaps, resizeRgb } from '../src/serve/resize.js';
+import { axisTaps, resizeRgb } from '../src/image/resize.js';
 import { prngU32 as prng } from './helpers/prng.js';
 
 const SIZE = { height: 32, width: 32 };

@@ -1,4 +1,5 @@
-// Request decoding for POST /v1/classify: JSON body → list of HxWx3 uint8 images at the model's size.
+// Request decoding for POST /v1/classify: JSON body → list of HxWx3 uint8 images at the model's size
+// (the PNG/JPEG decoders and the resizing live in src/image/).
 //
 // Accepted body: {"images": [ITEM, ...], "n"?: <positive integer> | "auto"} or {"image": ITEM, "n"?: ...}.
 // Other top-level keys are ignored so the server can add options without touching this file.
@@ -10,7 +11,7 @@
 //   [[[r, g, b], ...], ...]                      the same as a nested H x W x C array.
 // Alpha is dropped, not composited: CIFAR-10 has no transparency, and the RGB under a transparent
 // pixel is what the client drew. Grey is replicated to three channels. Any size from 1x1 to
-// 1024x1024 is accepted and resized to the model's size (see resize.ts: area averaging when
+// 1024x1024 is accepted and resized to the model's size (see image/resize.ts: area averaging when
 // shrinking, bilinear when enlarging, aspect ratio not kept).
 //
 // Status codes of BadRequestError:
@@ -21,11 +22,11 @@
 //   422  the form is right but the image is not: corrupt or truncated file, 0 or > 1024 pixels on
 //        a side, data length not matching the shape, a pixel value that is not an integer 0–255,
 //        ragged nested arrays, a channel count other than 1, 3 or 4.
-import { inflateSync } from 'node:zlib';
-import { PNG } from 'pngjs';
-import { decode as decodeJpegBytes } from 'jpeg-js';
-import { resizeRgb } from './resize.js';
-import { crc32 } from '../util/crc32.js';
+import { decodeImageBytes } from '../image/png_jpeg.js';
+import { resizeRgb } from '../image/resize.js';
+import { checkSize, dropChannels, ImageError, type DecodedImage } from '../image/types.js';
+
+export { MAX_IMAGE_SIDE, type DecodedImage } from '../image/types.js';
 
 /** A client error: the HTTP status to answer (400, 413, 415, 422) and a message that names the problem and the fix. */
 export class BadRequestError extends Error {
@@ -39,17 +40,6 @@ export class BadRequestError extends Error {
     super(message);
   }
 }
-
-/** A decoded image before resizing. */
-export interface DecodedImage {
-  width: number;
-  height: number;
-  /** RGB, row-major HWC */
-  data: Uint8Array;
-}
-
-/** The largest accepted side, in pixels, of an input image (before resizing). */
-export const MAX_IMAGE_SIDE = 1024;
 
 /** Most pixels (before resizing) one request may decode: bounds the CPU time one request costs the event loop. */
 export const MAX_REQUEST_PIXELS = 16 * 1024 * 1024;
@@ -129,8 +119,18 @@ function parseN(n: unknown): number | 'auto' | undefined {
 
 // ---------- item forms ----------
 
+/** Image errors as client errors: 415 for a format we do not decode, 422 for a bad image. */
 function decodeItem(input: unknown, where: string): DecodedImage {
-  if (typeof input === 'string') return decodeEncoded(base64Payload(input, where), where, undefined);
+  try {
+    return decodeItemForm(input, where);
+  } catch (e) {
+    if (e instanceof ImageError) throw new BadRequestError(e.code === 'unsupported_format' ? 415 : 422, e.message, e.code);
+    throw e;
+  }
+}
+
+function decodeItemForm(input: unknown, where: string): DecodedImage {
+  if (typeof input === 'string') return decodeImageBytes(base64Payload(input, where), where, undefined);
   if (Array.isArray(input)) return fromNested(input, where);
   if (isPlainObject(input)) {
     const keys = Object.keys(input).sort().join(',');
@@ -139,7 +139,7 @@ function decodeItem(input: unknown, where: string): DecodedImage {
       if (typeof text !== 'string') {
         throw new BadRequestError(400, `${where}.${keys}: expected a base64 string of the ${keys.toUpperCase()} file, found ${describe(text)}`, 'invalid_item');
       }
-      return decodeEncoded(base64Payload(text, `${where}.${keys}`), where, keys);
+      return decodeImageBytes(base64Payload(text, `${where}.${keys}`), where, keys);
     }
     if (keys === 'data,shape') return fromShapeData(input.shape, input.data, where);
   }
@@ -168,144 +168,6 @@ function base64Payload(text: string, where: string): Buffer {
     throw new BadRequestError(400, `${where}: invalid base64 (${detail}); send the PNG or JPEG file's bytes as standard or URL-safe base64`, 'invalid_base64');
   }
   return Buffer.from(b64, 'base64');
-}
-
-// ---------- PNG / JPEG ----------
-
-const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-
-/** Formats we do not decode, by magic bytes, so a 415 can say what the client sent. */
-function sniffOther(b: Buffer): string | undefined {
-  const ascii = b.toString('latin1', 0, 12);
-  if (ascii.startsWith('GIF8')) return 'GIF';
-  if (ascii.startsWith('RIFF') && ascii.slice(8, 12) === 'WEBP') return 'WebP';
-  if (ascii.startsWith('BM')) return 'BMP';
-  if (ascii.startsWith('II*\0') || ascii.startsWith('MM\0*')) return 'TIFF';
-  if (ascii.slice(4, 8) === 'ftyp') return 'HEIC/AVIF';
-  if (/^\s*[{[<]/.test(ascii)) return 'text (JSON, SVG or HTML)';
-  return undefined;
-}
-
-function decodeEncoded(bytes: Buffer, where: string, named: 'png' | 'jpeg' | undefined): DecodedImage {
-  const format = bytes.subarray(0, 8).equals(PNG_MAGIC) ? 'png'
-    : bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff ? 'jpeg' : undefined;
-  if (format === undefined || (named !== undefined && named !== format)) {
-    const found = format?.toUpperCase() ?? sniffOther(bytes) ?? `bytes starting ${bytes.subarray(0, 4).toString('hex') || '(none)'}`;
-    const expected = named === undefined ? 'a PNG or JPEG file' : `a ${named.toUpperCase()} file as "${named}" says`;
-    const fix = format !== undefined ? `send it as {"${format}": ...} or as a plain string` : 'convert the image to PNG or JPEG';
-    throw new BadRequestError(415, `${where}: expected ${expected}, found ${found}; ${fix}`, 'unsupported_format');
-  }
-  return format === 'png' ? decodePng(bytes, where) : decodeJpeg(bytes, where);
-}
-
-function corrupt(where: string, format: string, detail: string): BadRequestError {
-  return new BadRequestError(422, `${where}: the ${format} file is truncated or corrupt (${detail}); re-encode it and send the whole file`, 'corrupt_image');
-}
-
-function checkSize(width: number, height: number, where: string, what: string): void {
-  if (width < 1 || height < 1) {
-    throw new BadRequestError(422, `${where}: the ${what} is ${width}x${height} pixels; an image needs at least 1 pixel on each side`, 'image_size');
-  }
-  if (width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE) {
-    throw new BadRequestError(422, `${where}: the ${what} is ${width}x${height} pixels, more than the limit of ${MAX_IMAGE_SIDE} on a side; downscale it first (the model sees 32x32 anyway)`, 'image_size');
-  }
-}
-
-function decodePng(bytes: Buffer, where: string): DecodedImage {
-  // Read the size from IHDR before pngjs allocates buffers for it, and check the chunks ourselves:
-  // pngjs reports a cut-off file or a bad CRC only as "read requests waiting on finished stream".
-  if (bytes.length < 33 || bytes.toString('latin1', 12, 16) !== 'IHDR') throw corrupt(where, 'PNG', 'no IHDR header after the signature');
-  const width = bytes.readUInt32BE(16), height = bytes.readUInt32BE(20);
-  checkSize(width, height, where, 'PNG');
-  const idat: Buffer[] = [];
-  for (let pos = 8; ; ) {
-    if (pos + 12 > bytes.length) throw corrupt(where, 'PNG', `it ends at byte ${bytes.length} without an IEND chunk`);
-    const length = bytes.readUInt32BE(pos), type = bytes.toString('latin1', pos + 4, pos + 8);
-    if (pos + 12 + length > bytes.length) {
-      throw corrupt(where, 'PNG', `chunk ${JSON.stringify(type)} at byte ${pos} declares ${length} bytes but only ${bytes.length - pos - 12} follow`);
-    }
-    if (crc32(bytes.subarray(pos + 4, pos + 8 + length)) !== bytes.readUInt32BE(pos + 8 + length)) {
-      throw corrupt(where, 'PNG', `chunk ${JSON.stringify(type)} at byte ${pos} fails its CRC check, so its bytes were altered`);
-    }
-    if (type === 'IDAT') idat.push(bytes.subarray(pos + 8, pos + 8 + length));
-    if (type === 'IEND') break;
-    pos += 12 + length;
-  }
-  // pngjs does not reliably reject a PNG without pixel data (seen: an occasional "decoded" image).
-  if (idat.length === 0) throw corrupt(where, 'PNG', 'it has no IDAT chunk, so no pixel data');
-  if (bytes[28] === 1) guardInterlacedInflate(Buffer.concat(idat), bytes, width, height, where);
-  let png: { width: number; height: number; data: Uint8Array };
-  try {
-    png = PNG.sync.read(bytes); // palette, grey, 16-bit and alpha all come out as 8-bit RGBA
-  } catch (e) {
-    const text = errorText(e);
-    throw corrupt(where, 'PNG', /read requests|end of stream/.test(text) ? 'its chunks are out of order or malformed' : text);
-  }
-  return { width: png.width, height: png.height, data: dropChannels(png.data, png.width * png.height, 4) };
-}
-
-/**
- * pngjs bounds the inflated size of non-interlaced PNGs but inflates interlaced ones without a
- * limit, so a few kilobytes of IDAT could expand to gigabytes; inflate them here with a cap first.
- */
-function guardInterlacedInflate(idat: Buffer, bytes: Buffer, width: number, height: number, where: string): void {
-  const channels = [1, 0, 3, 1, 2, 0, 4][bytes[25]] ?? 4;
-  const bitsPerPixel = channels * bytes[24];
-  const passes = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]];
-  let expected = 0;
-  for (const [x0, y0, dx, dy] of passes) {
-    const w = Math.ceil((width - x0) / dx), h = Math.ceil((height - y0) / dy);
-    if (w > 0 && h > 0) expected += h * (1 + Math.ceil((w * bitsPerPixel) / 8));
-  }
-  try {
-    inflateSync(idat, { maxOutputLength: expected + 1024 });
-  } catch (e) {
-    if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw corrupt(where, 'PNG', `its pixel data inflates to more than the ${expected} bytes a ${width}x${height} image needs`);
-    }
-    // Other inflate errors are reported by pngjs, with its own wording.
-  }
-}
-
-function decodeJpeg(bytes: Buffer, where: string): DecodedImage {
-  const header = jpegSize(bytes);
-  if (header !== undefined) checkSize(header.width, header.height, where, 'JPEG');
-  let jpeg: { width: number; height: number; data: Uint8Array };
-  try {
-    jpeg = decodeJpegBytes(bytes, {
-      useTArray: true,
-      formatAsRGBA: true,
-      tolerantDecoding: false, // a JPEG with missing blocks is rejected, not classified with holes
-      // Limits that still honour MAX_IMAGE_SIDE: jpeg-js needed about 370 MB and 3 s for a
-      // 4096x4096 4:4:4 colour JPEG (measured), ~23 MB per megapixel; 1024x1024 needs ~25 MB.
-      maxResolutionInMP: (MAX_IMAGE_SIDE * MAX_IMAGE_SIDE) / 1e6,
-      maxMemoryUsageInMB: 64,
-    });
-  } catch (e) {
-    const text = errorText(e);
-    if (/maxMemoryUsageInMB|maxResolutionInMP/.test(text)) {
-      throw new BadRequestError(422, `${where}: the JPEG needs more memory to decode than allowed (${text}); downscale it or send it as PNG`, 'image_size');
-    }
-    throw corrupt(where, 'JPEG', text);
-  }
-  checkSize(jpeg.width, jpeg.height, where, 'JPEG');
-  return { width: jpeg.width, height: jpeg.height, data: dropChannels(jpeg.data, jpeg.width * jpeg.height, 4) };
-}
-
-/** The frame size from the first SOFn marker, or undefined when the header does not reach one. */
-function jpegSize(b: Buffer): { width: number; height: number } | undefined {
-  for (let i = 2; i + 9 <= b.length;) {
-    if (b[i] !== 0xff) return undefined;
-    const marker = b[i + 1];
-    if (marker === 0xff) { i++; continue; } // fill byte
-    if (marker === 0xd8 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) { i += 2; continue; }
-    if (marker === 0xda || marker === 0xd9) return undefined; // scan or end before any frame header
-    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-      return { height: b.readUInt16BE(i + 5), width: b.readUInt16BE(i + 7) };
-    }
-    i += 2 + b.readUInt16BE(i + 2);
-  }
-  return undefined;
 }
 
 // ---------- raw pixel arrays ----------
@@ -368,17 +230,6 @@ function checkPixel(v: unknown, where: string): number {
   throw new BadRequestError(422, `${where}: expected an integer 0-255, found ${describe(v)}${hint}`, 'invalid_pixels');
 }
 
-/** [P, C] uint8 pixels → [P, 3]: grey is replicated, alpha dropped. */
-function dropChannels(src: ArrayLike<number>, pixels: number, channels: number): Uint8Array {
-  const out = new Uint8Array(pixels * 3); // [P, 3]
-  for (let p = 0; p < pixels; p++) {
-    const s = p * channels;
-    if (channels === 1) out.fill(src[s], p * 3, p * 3 + 3);
-    else { out[p * 3] = src[s]; out[p * 3 + 1] = src[s + 1]; out[p * 3 + 2] = src[s + 2]; }
-  }
-  return out;
-}
-
 // ---------- message helpers ----------
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -403,8 +254,4 @@ function describe(v: unknown): string {
     return `an object with keys ${shown}${keys.length > 6 ? ', ...' : ''}`;
   }
   return `a ${typeof v}`;
-}
-
-function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }

@@ -9,7 +9,7 @@
 // The filter is chosen per axis, so a 64x16 image is averaged across rows and interpolated across
 // columns. Aspect ratio is not preserved: the image is stretched to the target, as CIFAR-10 has
 // no notion of padding.
-import type { DecodedImage } from './decode.js';
+import type { DecodedImage } from './types.js';
 
 /** The source samples that make one output sample along one axis: `weights[k]` applies to source index `start + k`. */
 export interface AxisTap {
