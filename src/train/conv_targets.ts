@@ -1,6 +1,7 @@
 // The MIMOConv acceptance targets, checked on a results table: static MIMONets at their own
-// capacity against fixed accuracies, the dynamic model against the static model trained for each
-// n, and every MIMONet against the plain WideResNet (the paper's accuracy delta and speed-up).
+// capacity against the WideResNet of the same depth and width trained with the same recipe (the
+// paper's worst accuracy delta), the dynamic model against the static model trained for each n,
+// each MIMONet's training budget against the WRN's, and the paper's delta and speed-up.
 
 /** One evaluated checkpoint as `mimo results conv` records it. */
 export interface ConvResultRow {
@@ -11,10 +12,18 @@ export interface ConvResultRow {
   dynamic: boolean;
   initial_width: number;
   results: { n: number; accuracy: number; images_per_s: number }[];
+  /** Training wall time, and that of the models it started from or learned from (warm start, teacher); null: unknown. */
+  train_seconds?: number;
+  prerequisite_seconds?: number | null;
 }
 
-/** Test accuracy a static MIMONet of capacity N should reach at n = N (the issue's targets). */
-export const STATIC_TARGETS: Record<number, number> = { 1: 0.92, 2: 0.91, 4: 0.89 };
+/**
+ * How far (percentage points) a static MIMONet of capacity N may fall below the WRN of the same
+ * depth and width at n = N: 1.0 for N = 2, the paper's worst delta (3.2) for N = 4.
+ */
+export const STATIC_WRN_TOLERANCE_PP: Record<number, number> = { 2: 1.0, 4: 3.2 };
+/** A MIMONet's training compute (with what it starts from or learns from) over the WRN's: the paper's 1200 / 200 epochs. */
+export const BUDGET_RATIO = 6;
 /** How far (accuracy, absolute) the dynamic model may fall below the static model at each n. */
 export const DYNAMIC_TOLERANCE = 0.01;
 /** The paper's MIMOConv claim vs WideResNet (SPEC §4): accuracy delta range in percentage points. */
@@ -22,7 +31,7 @@ export const PAPER_WRN_DELTA_PP = { best: 0.68, worst: -3.18 };
 
 export interface ConvTarget {
   check: string;
-  kind: 'accuracy' | 'difference'; // what value is: a test accuracy, or dynamic minus static accuracy
+  kind: 'difference' | 'ratio'; // what value is: an accuracy difference (MIMONet minus WRN, dynamic minus static), or a budget ratio
   value: number | null; // measured; null: the model is not in the table
   target: string;
   met: boolean | null; // null: cannot be checked yet
@@ -41,13 +50,16 @@ export function convTargets(models: ConvResultRow[]): ConvTarget[] {
   const mimo = models.filter((m) => m.binding !== 'none');
   const statics = mimo.filter((m) => !m.dynamic);
   const out: ConvTarget[] = [];
-  for (const [N, goal] of Object.entries(STATIC_TARGETS).map(([k, v]) => [Number(k), v] as const)) {
+  for (const [N, tol] of Object.entries(STATIC_WRN_TOLERANCE_PP).map(([k, v]) => [Number(k), v] as const)) {
     const found = statics.filter((m) => m.capacity === N && at(m, N));
-    const check = `static MIMONet N=${N}: test accuracy at n=${N}`;
-    if (found.length === 0) out.push({ check, kind: 'accuracy', value: null, target: `>= ${goal * 100}%`, met: null });
+    const check = `static MIMONet N=${N} at n=${N} vs the WRN`;
+    const target = `>= WRN - ${tol.toFixed(1)} pt`;
+    if (found.length === 0) out.push({ check, kind: 'difference', value: null, target, met: null });
     for (const m of found) {
-      const acc = at(m, N)!.accuracy;
-      out.push({ check: `${check} (${m.name})`, kind: 'accuracy', value: acc, target: `>= ${goal * 100}%`, met: acc >= goal });
+      const w = wrnOf(models, m);
+      if (!w) { out.push({ check: `${check} (${m.name}; no WRN of its size in the table)`, kind: 'difference', value: null, target, met: null }); continue; }
+      const diff = round(at(m, N)!.accuracy - at(w, 1)!.accuracy, 5);
+      out.push({ check: `${check} (${m.name} vs ${w.name})`, kind: 'difference', value: diff, target, met: diff * 100 >= -tol - 1e-9 });
     }
   }
   for (const d of mimo.filter((m) => m.dynamic)) {
@@ -63,13 +75,26 @@ export function convTargets(models: ConvResultRow[]): ConvTarget[] {
       }
     }
   }
+  for (const m of mimo) {
+    const w = wrnOf(models, m);
+    const check = `budget ${m.name}: training time (with what it starts from) / the WRN's`;
+    const own = m.train_seconds, pre = m.prerequisite_seconds, base = w?.train_seconds;
+    if (own === undefined || pre === null || pre === undefined || !base) { out.push({ check, kind: 'ratio', value: null, target: `<= ${BUDGET_RATIO}x`, met: null }); continue; }
+    const ratio = round((own + pre) / base, 2);
+    out.push({ check, kind: 'ratio', value: ratio, target: `<= ${BUDGET_RATIO}x`, met: ratio <= BUDGET_RATIO });
+  }
   return out;
+}
+
+/** The WRN of the same depth and width as `m`, evaluated at n = 1. */
+function wrnOf(models: ConvResultRow[], m: ConvResultRow): ConvResultRow | undefined {
+  return models.find((x) => x.model.startsWith('wrn-') && depthWidth(x.model) === depthWidth(m.model) && at(x, 1));
 }
 
 /** Each static MIMONet at n = N against the WideResNet of the same depth and width. */
 export function wrnComparisons(models: ConvResultRow[]): WrnComparison[] {
   return models.filter((m) => m.binding !== 'none' && !m.dynamic && at(m, m.capacity)).flatMap((m) => {
-    const w = models.find((x) => x.model.startsWith('wrn-') && depthWidth(x.model) === depthWidth(m.model) && at(x, 1));
+    const w = wrnOf(models, m);
     if (!w) return [];
     const mine = at(m, m.capacity)!, base = at(w, 1)!;
     return [{ name: m.name, n: m.capacity, delta_pp: round((mine.accuracy - base.accuracy) * 100, 2), speedup: round(mine.images_per_s / base.images_per_s, 2) }];

@@ -3,6 +3,7 @@ import { writeResults } from '../../util/atomic_write.js';
 import { initBackend } from '../../backend/index.js';
 import { IMAGE_DATASET_TITLES, loadImageDataset, resolveDataDir } from '../../data/index.js';
 import { readCheckpointMeta } from '../../train/checkpoint.js';
+import { existsSync } from 'node:fs';
 import { modelName, operatingPoints } from '../../models/mimoconv/index.js';
 import { packageRoot } from '../../util/package_root.js';
 import { loadConvCheckpoint, type ConvCheckpointMeta } from '../../train/conv_checkpoint.js';
@@ -17,11 +18,28 @@ import { convTargets, PAPER_WRN_DELTA_PP, wrnComparisons } from '../../train/con
 /** The `mimo train conv` command line that reproduces a checkpoint's training. */
 export function trainCommand(meta: ConvCheckpointMeta, out: string): string {
   const m = meta.model, t = meta.train;
-  const parts = [`npx mimo train conv --model ${modelName(m)} --initial-width ${m.initialWidth} --binding ${m.binding} --capacity ${m.capacity}`,
+  const parts = [`npx mimo train conv --recipe ${t.recipe ?? 'reference'}${t.dataset && t.dataset !== 'cifar10' ? ` --dataset ${t.dataset}` : ''}`,
+    `--model ${modelName(m)} --initial-width ${m.initialWidth} --binding ${m.binding} --capacity ${m.capacity}${m.arch === 'mimonet' && m.preluInit !== 0.5 ? ` --prelu-init ${m.preluInit}` : ''}`,
     `--epochs ${t.epochs} --batch ${t.batch} --lr ${t.lr} --weight-decay ${t.weightDecay} --mixup ${t.mixupAlpha} --grad-filter ${t.gradFilter}`,
     t.supLow !== null ? `--sup-low ${t.supLow} --sup-frequency ${t.supFrequency}` : '',
-    `--seed ${t.seed}`, t.trainImages ? `--train-images ${t.trainImages}` : '', `--out ${out} --resume`];
+    t.labelSmoothing ? `--label-smoothing ${t.labelSmoothing}` : '', t.nesterov ? '--nesterov' : '',
+    t.isometryReg !== undefined && t.isometryReg !== 1e-4 ? `--isometry-reg ${t.isometryReg}` : '', t.bindingReg !== undefined && t.bindingReg !== 0.1 ? `--binding-reg ${t.bindingReg}` : '',
+    t.initFrom ? `--init-from ${t.initFrom}` : '', t.teacher ? `--teacher ${t.teacher} --distill-weight ${t.distillWeight} --distill-temperature ${t.distillTemperature}` : '',
+    `--seed ${t.seed}`, t.trainImages ? `--train-images ${t.trainImages}` : '', t.valImages ? `--val-images ${t.valImages}` : '', `--out ${out} --resume`];
   return parts.filter(Boolean).join(' ');
+}
+
+/**
+ * Training seconds of the checkpoints a run started from (--init-from) or learned from (--teacher),
+ * which count in its budget; null when one of them is no longer on disk.
+ */
+function prerequisiteSeconds(train: { initFrom?: string | null; teacher?: string | null }): number | null {
+  let total = 0;
+  for (const p of new Set([train.initFrom, train.teacher].filter((x): x is string => Boolean(x)))) {
+    if (!existsSync(p)) return null;
+    total += Math.round(((readCheckpointMeta(p) as { state?: { trainSeconds?: number } }).state?.trainSeconds) ?? 0);
+  }
+  return total;
 }
 
 export const resultsConv: Command = {
@@ -58,6 +76,7 @@ export const resultsConv: Command = {
           name: rel.replace(/^models\//, '').replace(/\.ckpt$/, ''), checkpoint: rel, model: modelName(meta.model), binding: meta.model.binding,
           capacity: meta.model.capacity, dynamic: meta.train.supLow !== null && meta.train.supFrequency < 1, initial_width: meta.model.initialWidth,
           epochs: meta.state.epoch, epochs_planned: meta.train.epochs, train_seconds: Math.round(meta.state.trainSeconds),
+          prerequisite_seconds: prerequisiteSeconds(meta.train), recipe: meta.train.recipe ?? 'reference',
           command: trainCommand(meta, rel), results,
         });
       } finally {
@@ -70,7 +89,7 @@ export const resultsConv: Command = {
     const targets = convTargets(models), vsWrn = wrnComparisons(models);
     const json = { dataset, split: 'test', date: new Date().toISOString().slice(0, 10), machine, models, targets, vs_wrn: vsWrn };
     const verdict = (met: boolean | null) => (met === null ? 'pending (model not in this table)' : met ? 'met' : 'NOT met');
-    const shown = (v: number | null, diff: boolean) => (v === null ? '–' : diff ? `${v >= 0 ? '+' : ''}${(v * 100).toFixed(2)} pt` : `${(v * 100).toFixed(2)}%`);
+    const shown = (v: number | null, kind: 'difference' | 'ratio') => (v === null ? '–' : kind === 'difference' ? `${v >= 0 ? '+' : ''}${(v * 100).toFixed(2)} pt` : `${v.toFixed(2)}x`);
     const ns = [...new Set(models.flatMap((m) => m.results.map((r) => r.n)))].sort((x, y) => x - y);
     const md = [
       `# ${title} results`, '',
@@ -86,7 +105,7 @@ export const resultsConv: Command = {
       // The paper's absolute targets are CIFAR-10 numbers.
       ...(dataset === 'cifar10' ? ['', '## Targets', '',
         '| check | measured | target | |', '|---|---|---|---|',
-        ...targets.map((t) => `| ${t.check} | ${shown(t.value, t.kind === 'difference')} | ${t.target} | ${verdict(t.met)} |`)] : []),
+        ...targets.map((t) => `| ${t.check} | ${shown(t.value, t.kind)} | ${t.target} | ${verdict(t.met)} |`)] : []),
       '', `## Against the WideResNet of the same size`, '',
       `Each static MIMONet at n = N vs the plain WRN at n = 1 (the paper, WRN-28-10: the WRN trained for 200 epochs, the MIMONets for 1200; ≈2–4x at +${PAPER_WRN_DELTA_PP.best} to ${PAPER_WRN_DELTA_PP.worst} pp).`, '',
       ...(vsWrn.length ? ['| model | n | accuracy delta (pp) | measured speed-up |', '|---|---|---|---|',
