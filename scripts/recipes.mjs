@@ -232,7 +232,9 @@ function report() {
     `thread: \`${out.proxy}\` plus each candidate's flags. Accuracy is on the **validation** set (the last 5000`,
     'training images, never trained on); the test set is not looked at. Δ: the same seed\'s difference to the',
     'current recipe, mean (min..max over seeds). Cost: training minutes, including a prerequisite run (the model a',
-    'warm start copies from).',
+    'warm start copies from or a teacher is). Costs are wall times with one run pinned per core and other work on',
+    'the machine now and then: compare them within a few percent only. With one seed a difference of a point or two',
+    'is within the seed-to-seed noise of so short a run; such candidates get more seeds (`--seeds 1,2,3`).',
     '',
     '| candidate | flags | seeds | val acc % at n=N | Δ vs current (pp) | other n (val %) | cost (min) | machine |',
     '|---|---|---|---|---|---|---|---|',
@@ -242,7 +244,7 @@ function report() {
     const other = r.runs.length ? Object.entries(r.runs[0].val).filter(([n]) => Number(n) !== r.val_n && r.runs[0].trained_n.includes(Number(n)))
       .map(([n]) => `n=${n}: ${pct(meanOf(r.runs.map((s) => s.val[n])))}`).join(', ') : '';
     const d = r.delta_vs_current;
-    lines.push(`| ${r.name} (N=${r.val_n}) | \`${r.flags.join(' ') || '(defaults)'}\` | ${r.runs.map((s) => s.seed).join(', ')} | ${pct(r.val_mean)}${r.runs.length > 1 ? ` (${r.runs.map((s) => pct(s.val[r.val_n])).join(' / ')})` : ''} | ${d && r.name !== 'current' ? `${(d.mean * 100).toFixed(2)}${d.seeds > 1 ? ` (${(d.min * 100).toFixed(2)}..${(d.max * 100).toFixed(2)})` : ''}` : '–'} | ${other || '–'} | ${r.cost_minutes.toFixed(1)} | ${[...new Set(r.runs.map((s) => s.machine ?? '?'))].join('; ')} |`);
+    lines.push(`| ${r.name} (N=${r.val_n}) | \`${r.flags.map((f) => (f === '{needs}' ? `<${r.needs} run>` : f)).join(' ') || '--recipe reference'}\` | ${r.runs.map((s) => s.seed).join(', ')} | ${pct(r.val_mean)}${r.runs.length > 1 ? ` (${r.runs.map((s) => pct(s.val[r.val_n])).join(' / ')})` : ''} | ${d && r.name !== 'current' ? `${(d.mean * 100).toFixed(2)}${d.seeds > 1 ? ` (${(d.min * 100).toFixed(2)}..${(d.max * 100).toFixed(2)})` : ''}` : '–'} | ${other || '–'} | ${r.cost_minutes.toFixed(1)} | ${[...new Set(r.runs.map((s) => s.machine ?? '?'))].join('; ')} |`);
   }
   lines.push('', '## Candidates', '');
   for (const r of rows) lines.push(`- **${r.name}**: ${r.about}${r.runs.length ? '' : ' (not run yet)'}`);
