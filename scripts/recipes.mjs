@@ -43,7 +43,7 @@ const RUNS = '.cache/recipes';
 export const CANDIDATES = [
   { name: 'current', flags: CURRENT, about: 'the recipe of the committed models: the reference without mixup' },
   { name: 'reference', flags: [], about: 'the paper\'s recipe (mixup alpha 1)' },
-  { name: 'fast', flags: ['--recipe', 'fast'], about: 'the default recipe of mimo train conv (src/train/conv_recipes.ts)' },
+  { name: 'fast', flags: ['--recipe', 'fast'], about: 'the default recipe of mimo train conv (src/train/conv_config.ts)' },
   { name: 'wrn', flags: [...CURRENT, '--model', 'wrn-10-2', '--initial-width', '1', '--binding', 'none', '--capacity', '1'], about: 'the WideResNet of the proxy (WRN-10-2), current recipe' },
   { name: 'n1', flags: [...CURRENT, '--capacity', '1'], about: 'MIMONet-10-2 N=1, current recipe (what warm starts and distillation start from)' },
   { name: 'init-n1', flags: [...CURRENT, '--init-from', '{needs}'], needs: 'n1', about: 'warm start from the N=1 proxy (stem, trunk, classifier; keys and unbinding fresh)' },
@@ -58,6 +58,7 @@ export const CANDIDATES = [
   { name: 'lr0.1', flags: [...CURRENT, '--lr', '0.1'], about: 'one-cycle peak 0.1' },
   { name: 'prelu0.25', flags: [...CURRENT, '--prelu-init', '0.25'], about: 'PReLU slopes start at 0.25 (reference 0.5): less linear at the start' },
   { name: 'wrn-trunk', flags: [...CURRENT, '--model', 'wrn-10-2'], about: 'the WRN\'s ReLU blocks as the trunk (no PReLU, no isometry regulariser), HRR binding at N=4: is the MIMONet block slower to learn?' },
+  { name: 'ls-nesterov-b32', flags: [...CURRENT, '--label-smoothing', '0.1', '--nesterov', '--batch', '32', '--lr', '0.1'], about: 'label smoothing 0.1, Nesterov and 32 superpositions a step together' },
   { name: 'dyn', flags: [...CURRENT, '--sup-low', '1', '--sup-frequency', '0.8'], about: 'dynamic N=4: 20% of steps at n=1 (the committed dynamic model\'s recipe)' },
   { name: 'dyn-f0.5', flags: [...CURRENT, '--sup-low', '1', '--sup-frequency', '0.5'], about: 'dynamic N=4 with half the steps at n=1' },
 ];

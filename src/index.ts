@@ -28,8 +28,7 @@ export { mimoAttention, superposedAttention, type Grid } from './models/mimoform
 export { formerMacsPerSequence } from './models/mimoformer/cost.js';
 // Training and evaluation
 export { trainConv, type TrainConvOptions, type TrainConvResult } from './train/conv_trainer.js';
-export { resolveTrainConfig, TRAIN_CONV_DEFAULTS, type TrainConvConfig } from './train/conv_config.js';
-export { CONV_RECIPES, DEFAULT_CONV_RECIPE, type ConvRecipe } from './train/conv_recipes.js';
+export { CONV_RECIPES, DEFAULT_CONV_RECIPE, resolveTrainConfig, TRAIN_CONV_DEFAULTS, type ConvRecipe, type TrainConvConfig } from './train/conv_config.js';
 export { evaluateConv, type EvalOptions, type EvalResult } from './train/evaluate_conv.js';
 export { calibrateFromTraining } from './train/calibrate.js';
 export { warmStart } from './train/warm_start.js';

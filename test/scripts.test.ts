@@ -83,3 +83,35 @@ test('recipes: --help, refusals before any run, --list names every run with its 
   assert.match(lines.find((l: string) => l.startsWith('init-n1 s1'))!, /--init-from \.cache\/recipes\/n1-s1\.ckpt/);
   assert.deepEqual(mergeFlags(['--a', '1', '--flag', '--b', '2'], ['--b', '3', '--c', '--d', '4']), ['--a', '1', '--flag', '--b', '3', '--c', '--d', '4']);
 });
+
+test('layout-check: long files and import circles are named; a clean tree passes', async () => {
+  const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { checkLayout } = await import(script('layout-check.mjs'));
+  const root = mkdtempSync(join(tmpdir(), 'mimo-layout-'));
+  mkdirSync(join(root, 'src', 'sub'), { recursive: true });
+  mkdirSync(join(root, 'native'));
+  writeFileSync(join(root, 'src', 'a.ts'), "import { b } from './sub/b.js';\nexport const a = 1;\n");
+  writeFileSync(join(root, 'src', 'sub', 'b.ts'), "import type { c } from '../c.js';\nexport const b = 2;\n");
+  writeFileSync(join(root, 'src', 'c.ts'), "export { a } from './a.js';\nexport const c = 3;\n");
+  writeFileSync(join(root, 'src', 'ok.ts'), 'x\n'.repeat(400));
+  writeFileSync(join(root, 'src', 'long.ts'), 'x\n'.repeat(401));
+  writeFileSync(join(root, 'native', 'k.cc'), 'x\n'.repeat(601));
+  assert.deepEqual(checkLayout(root), [
+    { kind: 'too-long', file: 'src/long.ts', lines: 401, limit: 400 },
+    { kind: 'too-long', file: 'native/k.cc', lines: 601, limit: 600 },
+    { kind: 'import-circle', files: ['src/a.ts', 'src/sub/b.ts', 'src/c.ts', 'src/a.ts'] },
+  ]);
+  const r = run('layout-check.mjs', '--root', root);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /src\/long\.ts has 401 lines, over the limit of 400/);
+  assert.match(r.stderr, /import circle src\/a\.ts -> src\/sub\/b\.ts -> src\/c\.ts -> src\/a\.ts/);
+  rmSync(join(root, 'src', 'long.ts'));
+  rmSync(join(root, 'native', 'k.cc'));
+  writeFileSync(join(root, 'src', 'c.ts'), 'export const c = 3;\n');
+  const ok = run('layout-check.mjs', '--root', root, '--json');
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.deepEqual(JSON.parse(ok.stdout.trim()), { ok: true, problems: [] });
+  rmSync(root, { recursive: true });
+});

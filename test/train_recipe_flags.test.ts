@@ -165,7 +165,7 @@ test('distillation: (1 − α)·CE + α·T²·KL(teacher_T ‖ student_T) equals
 
 test('recipes: reference is the paper\'s defaults, the default recipe applies its values, explicit values win, old checkpoints resume as reference', async () => {
   const { resolveTrainConfig, TRAIN_CONV_DEFAULTS } = await import('../src/train/conv_config.js');
-  const { CONV_RECIPES, DEFAULT_CONV_RECIPE } = await import('../src/train/conv_recipes.js');
+  const { CONV_RECIPES, DEFAULT_CONV_RECIPE } = await import('../src/train/conv_config.js');
   const ref = resolveTrainConfig({ recipe: 'reference' }, 4);
   assert.deepEqual(ref, TRAIN_CONV_DEFAULTS);
   assert.equal(ref.mixupAlpha, 1);

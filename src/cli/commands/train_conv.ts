@@ -3,7 +3,7 @@ import { checkImageDataset, IMAGE_DATASET_CLASSES, IMAGE_DATASETS, resolveDataDi
 import { parseModelName, type Binding, type MimoConvConfig } from '../../models/mimoconv/index.js';
 import type { TrainConvConfig } from '../../train/conv_config.js';
 import { trainConv } from '../../train/conv_trainer.js';
-import { DEFAULT_CONV_RECIPE, recipeValues } from '../../train/conv_recipes.js';
+import { DEFAULT_CONV_RECIPE, recipeValues } from '../../train/conv_config.js';
 import { definedOnly, UsageError } from '../args.js';
 import { Progress } from '../progress.js';
 import { BACKEND_OPTS, DATA_OPTS, table, timeLimitOption, type Command } from '../command.js';
