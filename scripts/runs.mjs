@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { readCheckpointMeta } = await import(join(root, 'dist', 'src', 'train', 'checkpoint.js'));
+const { readCheckpointMeta } = await import(join(root, 'dist', 'src', 'checkpoint', 'index.js'));
 
 /** The meta of a run's checkpoint (path relative to the repository), or null when absent or unreadable. */
 export function runMeta(path) {

@@ -39,8 +39,8 @@ export { Sgd, clipGradNorm, type SgdOptions } from './train/sgd.js';
 export {
   CHECKPOINT_FORMAT_VERSION, CheckpointError, readCheckpoint, readCheckpointMeta, updateCheckpointMeta, writeCheckpoint,
   type Checkpoint, type CheckpointErrorCode, type CheckpointTensor, type WriteOptions,
-} from './train/checkpoint.js';
-export { loadConvCheckpoint, saveConvCheckpoint, type ConvCheckpointMeta, type EpochMetrics, type LoadedConv, type TrainState } from './train/conv_checkpoint.js';
+} from './checkpoint/index.js';
+export { loadConvCheckpoint, saveConvCheckpoint, type ConvCheckpointMeta, type EpochMetrics, type LoadedConv, type TrainState } from './checkpoint/conv.js';
 // Datasets (official formats)
 export {
   checkImageDataset, CIFAR10_CLASS_NAMES, CIFAR10_MEAN, CIFAR10_STD, CIFAR100_MEAN, CIFAR100_STD, DataError, DATA_DIR_ENV,

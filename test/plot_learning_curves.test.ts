@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { learningCurvesSvg } from '../src/plot/learning_curves.js';
 import { learningCurvesFromCheckpoints } from '../src/plot/learning_curves_data.js';
-import { writeCheckpoint } from '../src/train/checkpoint.js';
+import { writeCheckpoint } from '../src/checkpoint/index.js';
 import { tempDirs } from './helpers/tmp.js';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));

@@ -12,7 +12,7 @@ import * as zlib from 'node:zlib';
 import {
   CheckpointError, crc32, float16ToFloat32, float32ToFloat16, readCheckpoint, readCheckpointMeta, updateCheckpointMeta, writeCheckpoint,
   type Checkpoint, type CheckpointErrorCode,
-} from '../src/train/checkpoint.js';
+} from '../src/checkpoint/index.js';
 import { prng } from './helpers/prng.js';
 
 const freshDir = tempDirs('mimo-ckpt-test-');

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/index.js';
-import { loadConvCheckpoint } from '../src/train/conv_checkpoint.js';
+import { loadConvCheckpoint } from '../src/checkpoint/conv.js';
 import { trainConv, type TrainConvOptions } from '../src/train/conv_trainer.js';
 import { evaluateConv } from '../src/train/evaluate_conv.js';
 import { checkpointCompact } from '../src/cli/commands/checkpoint_compact.js';

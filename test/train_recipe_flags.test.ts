@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/index.js';
 import { holdOut } from '../src/data/index.js';
 import { MimoConvNet } from '../src/models/mimoconv/index.js';
-import { loadConvCheckpoint } from '../src/train/conv_checkpoint.js';
+import { loadConvCheckpoint } from '../src/checkpoint/conv.js';
 import { convTrainStep } from '../src/train/conv_step.js';
 import { trainConv, type TrainConvOptions } from '../src/train/conv_trainer.js';
 import { Sgd } from '../src/train/sgd.js';
@@ -181,7 +181,7 @@ test('recipes: reference is the paper\'s defaults, the default recipe applies it
   const out = join(dir, 'old.ckpt');
   await trainConv(run(out, 2, { recipe: 'reference', epochs: 1 }));
   // A checkpoint written before named recipes existed has no `recipe` in its training config.
-  const { updateCheckpointMeta } = await import('../src/train/checkpoint.js');
+  const { updateCheckpointMeta } = await import('../src/checkpoint/index.js');
   updateCheckpointMeta(out, (m) => {
     const { recipe: _drop, ...train } = m.train as Record<string, unknown>;
     return { ...m, train };

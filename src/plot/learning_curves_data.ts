@@ -3,8 +3,8 @@
  * the curves need no extra files. One curve per model and evaluated operating point.
  */
 import { basename } from 'node:path';
-import { readCheckpointMeta } from '../train/checkpoint.js';
-import { CONV_CHECKPOINT_KIND, type ConvCheckpointMeta } from '../train/conv_checkpoint.js';
+import { readCheckpointMeta } from '../checkpoint/index.js';
+import { CONV_CHECKPOINT_KIND, type ConvCheckpointMeta } from '../checkpoint/conv.js';
 import type { LearningCurve } from './learning_curves.js';
 
 /** Curves and the split they were measured on ('test', or 'validation' for runs with --val-images). */

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { normalizationLut, normalizeContiguous } from '../data/augment.js';
 import { defaultNormalization } from '../data/pipeline.js';
 import { operatingPoints, type MimoConvNet } from '../models/mimoconv/index.js';
-import { loadConvCheckpoint, type ConvCheckpointMeta } from '../train/conv_checkpoint.js';
+import { loadConvCheckpoint, type ConvCheckpointMeta } from '../checkpoint/conv.js';
 import { fitCost, type PassCost } from './policy.js';
 
 export const IMAGE_SIZE = { height: 32, width: 32, channels: 3 } as const;

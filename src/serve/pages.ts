@@ -10,7 +10,7 @@ import { resolveDataDir } from '../data/dir.js';
 import type { ImageDataset } from '../data/types.js';
 import { modelName } from '../models/mimoconv/config.js';
 import { operatingPointsSvg } from '../plot/operating_points.js';
-import type { ConvCheckpointMeta } from '../train/conv_checkpoint.js';
+import type { ConvCheckpointMeta } from '../checkpoint/conv.js';
 import { packageRoot } from '../util/package_root.js';
 import { encodeRgbPng } from '../util/png.js';
 import { BadRequestError } from './decode.js';

@@ -12,7 +12,7 @@ import { dirname } from 'node:path';
 import { deriveSeed, holdOut, loadImageDataset, Rng, trainPipeline, type ImageDataset } from '../data/index.js';
 import { MimoConvNet, operatingPoints, type MimoConvConfig } from '../models/mimoconv/index.js';
 import { resolveTrainConfig, type TrainConvConfig } from './conv_config.js';
-import { loadConvCheckpoint, saveConvCheckpoint, type ConvCheckpointMeta, type EpochMetrics, type TrainState } from './conv_checkpoint.js';
+import { loadConvCheckpoint, saveConvCheckpoint, type ConvCheckpointMeta, type EpochMetrics, type TrainState } from '../checkpoint/conv.js';
 import { evaluateConv } from './evaluate_conv.js';
 import { mixup } from './mixup.js';
 import { oneCycle } from './one_cycle.js';

@@ -13,7 +13,7 @@ import type { SequenceSet } from '../data/lra_tasks.js';
 import { resolveFormerConfig, type MimoFormerConfig } from '../models/mimoformer/config.js';
 import { MimoFormer } from '../models/mimoformer/model.js';
 import { AdamW } from './adamw.js';
-import { readCheckpoint, writeCheckpoint, type CheckpointTensor } from './checkpoint.js';
+import { readCheckpoint, writeCheckpoint, type CheckpointTensor } from '../checkpoint/index.js';
 import { loadFormerTask, type FormerData, type FormerTask } from './former_data.js';
 import { mayStartUnit, type TimeLimit } from './time_limit.js';
 import { oneCycle } from './one_cycle.js';

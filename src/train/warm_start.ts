@@ -7,8 +7,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { MimoConvNet } from '../models/mimoconv/index.js';
-import { readCheckpoint } from './checkpoint.js';
-import { CONV_CHECKPOINT_KIND } from './conv_checkpoint.js';
+import { readCheckpoint } from '../checkpoint/index.js';
+import { CONV_CHECKPOINT_KIND } from '../checkpoint/conv.js';
 
 /** Parameters that depend on N and so are never copied. */
 export function isSlotParam(name: string): boolean {

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import { MimoConvNet } from '../../src/models/mimoconv/index.js';
-import { saveConvCheckpoint } from '../../src/train/conv_checkpoint.js';
+import { saveConvCheckpoint } from '../../src/checkpoint/conv.js';
 import { resolveTrainConfig } from '../../src/train/conv_config.js';
 
 export const TINY_POINTS = [

@@ -2,7 +2,7 @@ import { initBackend } from '../../backend/index.js';
 import { loadImageDataset, resolveDataDir } from '../../data/index.js';
 import { calibrateFromTraining } from '../../train/calibrate.js';
 import { operatingPoints } from '../../models/mimoconv/index.js';
-import { loadConvCheckpoint, saveConvCheckpoint } from '../../train/conv_checkpoint.js';
+import { loadConvCheckpoint, saveConvCheckpoint } from '../../checkpoint/conv.js';
 import { UsageError } from '../args.js';
 import { BACKEND_OPTS, DATA_OPTS, type Command } from '../command.js';
 

@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { readCheckpoint, writeCheckpoint } from '../../train/checkpoint.js';
+import { readCheckpoint, writeCheckpoint } from '../../checkpoint/index.js';
 import { UsageError } from '../args.js';
 import type { Command } from '../command.js';
 

@@ -4,7 +4,7 @@ import { initBackend } from '../../backend/index.js';
 import { KERNEL_WORKLOADS, runWorkloads } from '../../bench/kernels.js';
 import { loadCifar10, requireDataset, resolveDataDir, type ImageDataset } from '../../data/index.js';
 import { modelName, operatingPoints } from '../../models/mimoconv/index.js';
-import { loadConvCheckpoint } from '../../train/conv_checkpoint.js';
+import { loadConvCheckpoint } from '../../checkpoint/conv.js';
 import { evaluateConv } from '../../train/evaluate_conv.js';
 import { trainTinyCnn } from '../../train/tiny_cnn.js';
 import { packageRoot } from '../../util/package_root.js';

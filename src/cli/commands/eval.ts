@@ -1,9 +1,9 @@
 import { initBackend } from '../../backend/index.js';
 import { IMAGE_DATASET_TITLES, loadImageDataset, resolveDataDir } from '../../data/index.js';
 import { operatingPoints } from '../../models/mimoconv/index.js';
-import { loadConvCheckpoint } from '../../train/conv_checkpoint.js';
+import { loadConvCheckpoint } from '../../checkpoint/conv.js';
 import { evaluateConv } from '../../train/evaluate_conv.js';
-import { readCheckpointMeta, updateCheckpointMeta } from '../../train/checkpoint.js';
+import { readCheckpointMeta, updateCheckpointMeta } from '../../checkpoint/index.js';
 import { loadFormerTask } from '../../train/former_data.js';
 import { evaluateFormer, loadFormerCheckpoint } from '../../train/former_trainer.js';
 import type { BackendInfo } from '../../backend/index.js';

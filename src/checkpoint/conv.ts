@@ -6,8 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { MimoConvNet, resolveConfig, type MimoConvConfig } from '../models/mimoconv/index.js';
-import { readCheckpoint, writeCheckpoint, type CheckpointTensor } from './checkpoint.js';
-import type { TrainConvConfig } from './conv_config.js';
+import { readCheckpoint, writeCheckpoint, type CheckpointTensor } from './index.js';
+import type { TrainConvConfig } from '../train/conv_config.js';
 
 export const CONV_CHECKPOINT_KIND = 'mimoconv';
 
