@@ -1,12 +1,14 @@
 import { initBackend } from '../../backend/index.js';
 import { checkImageDataset, IMAGE_DATASET_CLASSES, IMAGE_DATASETS, resolveDataDir } from '../../data/index.js';
-import { parseModelName, type Binding, type MimoConvConfig } from '../../models/mimoconv/index.js';
-import type { TrainConvConfig } from '../../train/conv_config.js';
+import { MIMOCONV_DEFAULTS, parseModelName, type Binding, type MimoConvConfig } from '../../models/mimoconv/index.js';
+import { DEFAULT_CONV_RECIPE, recipeValues, resolveTrainConfig, type TrainConvConfig } from '../../train/conv_config.js';
 import { trainConv } from '../../train/conv_trainer.js';
-import { DEFAULT_CONV_RECIPE, recipeValues } from '../../train/conv_config.js';
 import { definedOnly, UsageError } from '../args.js';
 import { Progress } from '../progress.js';
 import { BACKEND_OPTS, DATA_OPTS, table, timeLimitOption, type Command } from '../command.js';
+
+// The defaults shown in --help are the values a new run gets (the default recipe's), read from the configs.
+const TRAIN = resolveTrainConfig({}, 1), MODEL = MIMOCONV_DEFAULTS;
 
 export const trainConvCommand: Command = {
   path: ['train', 'conv'],
@@ -16,30 +18,30 @@ export const trainConvCommand: Command = {
     recipe: { type: 'string', help: `training recipe: fast (chosen on the recipe benchmark, results/recipes.md) or reference (the paper's) (default ${DEFAULT_CONV_RECIPE}); other flags override its values` },
     dataset: { type: 'string', help: `${IMAGE_DATASETS.join(' or ')}, official binary files under the data directory (default cifar10)` },
     model: { type: 'string', help: 'wrn-D-W or mimonet-D-W (default mimonet-16-4)' },
-    'initial-width': { type: 'number', help: 'stem width multiplier (binding happens on 16x this many channels) (default 2)' },
-    binding: { type: 'string', help: 'hrr, mbat or none (default hrr)' },
-    capacity: { type: 'number', help: 'N, inputs per superposition (default 1)' },
-    'prelu-init': { type: 'number', help: 'initial slope of the PReLU activations of a mimonet (default 0.5)' },
-    epochs: { type: 'number', help: 'epochs (each makes N passes over the data) (default 200)' },
-    batch: { type: 'number', help: 'superpositions per step (loader batch = batch x N images) (default 128)' },
-    lr: { type: 'number', help: 'one-cycle maximum learning rate (default 0.2)' },
-    'weight-decay': { type: 'number', help: 'coupled L2 (not on PReLU slopes) (default 1e-5)' },
-    mixup: { type: 'number', help: 'mixup alpha (0: off) (default 1)' },
-    'grad-filter': { type: 'number', help: 'skip steps with gradient norm >= this x last epoch mean (0: off) (default 10)' },
+    'initial-width': { type: 'number', help: `stem width multiplier (binding happens on 16x this many channels) (default ${MODEL.initialWidth})` },
+    binding: { type: 'string', help: `hrr, mbat or none (default ${MODEL.binding})` },
+    capacity: { type: 'number', help: `N, inputs per superposition (default ${MODEL.capacity})` },
+    'prelu-init': { type: 'number', help: `initial slope of the PReLU activations of a mimonet (default ${MODEL.preluInit})` },
+    epochs: { type: 'number', help: `epochs (each makes N passes over the data) (default ${TRAIN.epochs})` },
+    batch: { type: 'number', help: `superpositions per step (loader batch = batch x N images) (default ${TRAIN.batch})` },
+    lr: { type: 'number', help: `one-cycle maximum learning rate (default ${TRAIN.lr})` },
+    'weight-decay': { type: 'number', help: `coupled L2 (not on PReLU slopes) (default ${TRAIN.weightDecay})` },
+    mixup: { type: 'number', help: `mixup alpha (0: off) (default ${TRAIN.mixupAlpha})` },
+    'grad-filter': { type: 'number', help: `skip steps with gradient norm >= this x last epoch mean (0: off) (default ${TRAIN.gradFilter})` },
     'sup-low': { type: 'number', help: 'dynamic mode: n of the slow steps (divides N)' },
-    'sup-frequency': { type: 'number', help: 'dynamic mode: probability of a fast (n = N) step (default 1)' },
-    seed: { type: 'number', help: 'seed of initialisation, shuffling, augmentation, mixup (default 42)' },
-    'train-images': { type: 'number', help: 'use the first K training images (0: all 50000) (default 0)' },
-    'test-images': { type: 'number', help: 'per-epoch evaluation on the first K images of the evaluation set (0: all) (default 0)' },
-    'val-images': { type: 'number', help: 'hold out the last K training images and evaluate on them instead of the test set, for choosing a recipe (0: evaluate on the test set) (default 0)' },
-    'label-smoothing': { type: 'number', help: 'label smoothing epsilon of the cross-entropy (0: off) (default 0)' },
+    'sup-frequency': { type: 'number', help: `dynamic mode: probability of a fast (n = N) step (default ${TRAIN.supFrequency})` },
+    seed: { type: 'number', help: `seed of initialisation, shuffling, augmentation, mixup (default ${TRAIN.seed})` },
+    'train-images': { type: 'number', help: `use the first K training images (0: all 50000) (default ${TRAIN.trainImages})` },
+    'test-images': { type: 'number', help: `per-epoch evaluation on the first K images of the evaluation set (0: all) (default ${TRAIN.testImages})` },
+    'val-images': { type: 'number', help: `hold out the last K training images and evaluate on them instead of the test set, for choosing a recipe (0: evaluate on the test set) (default ${TRAIN.valImages})` },
+    'label-smoothing': { type: 'number', help: `label smoothing epsilon of the cross-entropy (0: off) (default ${TRAIN.labelSmoothing})` },
     nesterov: { type: 'boolean', help: 'Nesterov momentum' },
     'init-from': { type: 'string', help: 'warm start: copy stem, trunk and classifier from this MIMOConv checkpoint of the same architecture (keys and unbinding fresh)' },
     teacher: { type: 'string', help: 'distil from this trained MIMOConv checkpoint (run at n=1): per-slot soft targets' },
-    'distill-weight': { type: 'number', help: 'weight alpha of the distillation term, (1-alpha) CE + alpha T^2 KL (default 0.5)' },
-    'distill-temperature': { type: 'number', help: 'softmax temperature T of the distillation term (default 4)' },
-    'isometry-reg': { type: 'number', help: 'weight of the isometry regulariser (default 1e-4)' },
-    'binding-reg': { type: 'number', help: 'weight of the HRR binding regulariser (default 0.1)' },
+    'distill-weight': { type: 'number', help: `weight alpha of the distillation term, (1-alpha) CE + alpha T^2 KL (default ${TRAIN.distillWeight})` },
+    'distill-temperature': { type: 'number', help: `softmax temperature T of the distillation term (default ${TRAIN.distillTemperature})` },
+    'isometry-reg': { type: 'number', help: `weight of the isometry regulariser (default ${TRAIN.isometryReg})` },
+    'binding-reg': { type: 'number', help: `weight of the HRR binding regulariser (default ${TRAIN.bindingReg})` },
     out: { type: 'string', help: 'checkpoint path (required)' },
     resume: { type: 'boolean', help: 'continue from --out if it exists' },
     log: { type: 'string', help: 'JSONL metrics log (default: <out>.jsonl)' },
