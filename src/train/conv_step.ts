@@ -1,6 +1,7 @@
 /**
  * One MIMOConv training step (SPEC §2.5): forward at n with batch statistics, mixup
- * cross-entropy plus the weighted regularisers, gradients, clip_grad_norm_, the
+ * cross-entropy (label-smoothed, and mixed with a teacher's soft targets when given) plus the
+ * weighted regularisers, gradients, clip_grad_norm_, the
  * gradient-norm filter, and the SGD update. Shared by the trainer and the benchmark.
  */
 import * as tf from '@tensorflow/tfjs';

@@ -2,7 +2,9 @@
  * MIMOConv training (SPEC §2): the reference recipe — superposition batches of batch·N
  * images, N passes per epoch, mixup, the binding and isometry regularisers, clipping at
  * clipNorm, the gradient-norm filter, SGD with one-cycle learning rate and momentum, and
- * static or dynamic (sup-low / sup-frequency) operating points — with a checkpoint per
+ * static or dynamic (sup-low / sup-frequency) operating points — and the recipe options on
+ * top (a validation hold-out, label smoothing, Nesterov, warm start, distillation from a
+ * teacher; conv_config.ts names the recipes) — with a checkpoint per
  * epoch (atomic) and resumption that reproduces an uninterrupted run: every random draw
  * is derived from (seed, epoch, pass, step), never from how long the process has run.
  */
@@ -175,7 +177,8 @@ export async function trainConv(o: TrainConvOptions): Promise<TrainConvResult> {
           calibrateFromTraining(net, data.train, n, { seed: train.seed, batches: train.calibrationBatches, batch: train.batch, indices: subset });
         }
         state.done = true;
-        // The operating points a server offers: test accuracy and images/s at every n.
+        // The operating points a server offers: accuracy on the evaluation set (the test set, or the
+        // validation hold-out of --val-images) and images/s at every n.
         operating = operatingPoints(cfg).map((n) => {
           const er = evaluateConv(net, data.eval, n, { images: train.testImages });
           return { n, accuracy: round(er.accuracy, 5), images_per_s: Math.round(er.images_per_s) };
