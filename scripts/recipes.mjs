@@ -28,9 +28,11 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const main = join(root, 'dist', 'src', 'cli', 'main.js');
 const { parseScriptArgs, runMeta } = await import(join(root, 'scripts', 'runs.mjs'));
 
-/** The proxy every candidate trains (its flags may override these). */
-// Candidates start from the reference recipe, so a candidate's meaning does not change when the
-// default recipe of `mimo train conv` does.
+/**
+ * The proxy every candidate trains (its flags may override these). Candidates start from the
+ * reference recipe, so a candidate's meaning does not change when the default recipe of
+ * `mimo train conv` does.
+ */
 export const PROXY = ['--recipe', 'reference', '--model', 'mimonet-10-2', '--initial-width', '2', '--binding', 'hrr', '--capacity', '4', '--epochs', '2', '--val-images', '5000'];
 /** The recipe of the committed 15-epoch models: the reference's, without mixup. */
 const CURRENT = ['--mixup', '0'];

@@ -4,7 +4,8 @@ import { initBackend } from '../../backend/index.js';
 import { IMAGE_DATASET_TITLES, loadImageDataset, resolveDataDir } from '../../data/index.js';
 import { readCheckpointMeta } from '../../checkpoint/index.js';
 import { existsSync } from 'node:fs';
-import { modelName, operatingPoints } from '../../models/mimoconv/index.js';
+import { MIMOCONV_DEFAULTS, modelName, operatingPoints } from '../../models/mimoconv/index.js';
+import { TRAIN_CONV_DEFAULTS } from '../../train/conv_config.js';
 import { packageRoot } from '../../util/package_root.js';
 import { loadConvCheckpoint, type ConvCheckpointMeta } from '../../checkpoint/conv.js';
 import { evaluateConv } from '../../train/evaluate_conv.js';
@@ -19,11 +20,11 @@ import { convTargets, PAPER_WRN_DELTA_PP, wrnComparisons } from '../../train/con
 export function trainCommand(meta: ConvCheckpointMeta, out: string): string {
   const m = meta.model, t = meta.train;
   const parts = [`npx mimo train conv --recipe ${t.recipe ?? 'reference'}${t.dataset && t.dataset !== 'cifar10' ? ` --dataset ${t.dataset}` : ''}`,
-    `--model ${modelName(m)} --initial-width ${m.initialWidth} --binding ${m.binding} --capacity ${m.capacity}${m.arch === 'mimonet' && m.preluInit !== 0.5 ? ` --prelu-init ${m.preluInit}` : ''}`,
+    `--model ${modelName(m)} --initial-width ${m.initialWidth} --binding ${m.binding} --capacity ${m.capacity}${m.arch === 'mimonet' && m.preluInit !== MIMOCONV_DEFAULTS.preluInit ? ` --prelu-init ${m.preluInit}` : ''}`,
     `--epochs ${t.epochs} --batch ${t.batch} --lr ${t.lr} --weight-decay ${t.weightDecay} --mixup ${t.mixupAlpha} --grad-filter ${t.gradFilter}`,
     t.supLow !== null ? `--sup-low ${t.supLow} --sup-frequency ${t.supFrequency}` : '',
     t.labelSmoothing ? `--label-smoothing ${t.labelSmoothing}` : '', t.nesterov ? '--nesterov' : '',
-    t.isometryReg !== undefined && t.isometryReg !== 1e-4 ? `--isometry-reg ${t.isometryReg}` : '', t.bindingReg !== undefined && t.bindingReg !== 0.1 ? `--binding-reg ${t.bindingReg}` : '',
+    t.isometryReg !== undefined && t.isometryReg !== TRAIN_CONV_DEFAULTS.isometryReg ? `--isometry-reg ${t.isometryReg}` : '', t.bindingReg !== undefined && t.bindingReg !== TRAIN_CONV_DEFAULTS.bindingReg ? `--binding-reg ${t.bindingReg}` : '',
     t.initFrom ? `--init-from ${t.initFrom}` : '', t.teacher ? `--teacher ${t.teacher} --distill-weight ${t.distillWeight} --distill-temperature ${t.distillTemperature}` : '',
     `--seed ${t.seed}`, t.trainImages ? `--train-images ${t.trainImages}` : '', t.valImages ? `--val-images ${t.valImages}` : '', `--out ${out} --resume`];
   return parts.filter(Boolean).join(' ');
