@@ -36,7 +36,7 @@ export function buildAddon(root, { quiet = false } = {}) {
   // `node scripts/setup.mjs` run directly): node-gyp would otherwise try to download them.
   const prefix = dirname(dirname(process.execPath));
   const nodedir = !process.env.npm_config_nodedir && existsSync(join(prefix, 'include', 'node', 'node.h')) ? [`--nodedir=${prefix}`] : [];
-  const r = spawnSync(cmd, [...pre, 'rebuild', ...nodedir], { cwd: root, stdio: quiet ? 'pipe' : ['ignore', 'inherit', 'inherit'], encoding: 'utf8' });
+  const r = spawnSync(cmd, [...pre, 'rebuild', '--jobs', 'max', ...nodedir], { cwd: root, stdio: quiet ? 'pipe' : ['ignore', 'inherit', 'inherit'], encoding: 'utf8' });
   if (r.status !== 0) {
     const tail = quiet ? `\n${(r.stderr || '').split('\n').slice(-15).join('\n')}` : '';
     return `node-gyp rebuild failed (exit ${r.status ?? r.error?.message})${tail}`;

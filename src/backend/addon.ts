@@ -1,5 +1,5 @@
 /**
- * Loader for the C++ N-API addon (native/mimo_native.cc, built by node-gyp into
+ * Loader for the C++ N-API addon (native/, built by node-gyp into
  * build/Release). Loading is lazy and never throws: a missing or broken addon is a
  * reason string, so the library can fall back to the pure-JS cpu backend.
  */
@@ -79,7 +79,7 @@ export interface NativeAddon {
   readonly abi?: number;
 }
 
-/** The addon interface version this code needs (kAbi in native/mimo_native.cc). */
+/** The addon interface version this code needs (kAbi in native/common.h). */
 export const ADDON_ABI = 2;
 
 let cached: { addon: NativeAddon | null; reason: string } | undefined;

@@ -10,10 +10,10 @@ import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from './addon.js';
 import { cpuKernel, uninitF32 } from './kernel_util.js';
 
-/** Binary op codes understood by the addon (enum BinOp in native/mimo_native.cc). */
+/** Binary op codes understood by the addon (enum BinOp in native/elementwise.cc). */
 export const BINARY_OP = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, squaredDifference: 6, prelu: 7, pow: 8, reluGrad: 9 } as const;
 
-/** Unary op codes understood by the addon (enum UnOp in native/mimo_native.cc). */
+/** Unary op codes understood by the addon (enum UnOp in native/elementwise.cc). */
 export const UNARY_OP = {
   relu: 0, relu6: 1, step: 2, neg: 3, square: 4, sqrt: 5, rsqrt: 6, exp: 7, log: 8, abs: 9,
   sigmoid: 10, tanh: 11, reciprocal: 12, leakyRelu: 13, elu: 14,

@@ -11,7 +11,7 @@ import type { NativeAddon } from './addon.js';
 import { f32Values, withFallback } from './elementwise_kernels.js';
 import { uninitF32 } from './kernel_util.js';
 
-/** Reduction op codes understood by the addon (enum RedOp in native/mimo_native.cc). */
+/** Reduction op codes understood by the addon (enum RedOp in native/reduce.cc). */
 export const REDUCE_OP = { sum: 0, mean: 1, max: 2, min: 3 } as const;
 
 /**
