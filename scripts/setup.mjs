@@ -3,7 +3,7 @@
 // Debian packages, npm ci, the native addon, the TypeScript build and the datasets.
 // Each step checks whether it is needed first, so a second run takes about a second.
 // Only Node built-ins here: this runs before node_modules exists.
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,9 +24,25 @@ if (argv.includes('--help')) {
 }
 
 const log = (msg) => process.stderr.write(`setup: ${msg}\n`);
+// One line per step on the terminal; the tools' own output (apt-get, npm, tsc, the data
+// unpacker) goes to this file, and its tail is shown when a step fails.
+const LOG = join(root, '.cache', 'setup.log');
+let logged = false;
 function run(cmd, args, opts = {}) {
-  const r = spawnSync(cmd, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], ...opts });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status ?? r.error?.message})`);
+  logged = true;
+  mkdirSync(dirname(LOG), { recursive: true });
+  const fd = openSync(LOG, 'a');
+  let r;
+  try {
+    writeFileSync(fd, `\n$ ${cmd} ${args.join(' ')}   (${new Date().toISOString()})\n`);
+    r = spawnSync(cmd, args, { cwd: root, stdio: ['ignore', fd, fd], ...opts });
+  } finally {
+    closeSync(fd);
+  }
+  if (r.status !== 0) {
+    const tail = readFileSync(LOG, 'utf8').trimEnd().split('\n').slice(-15).join('\n');
+    throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status ?? r.error?.message}); the end of ${LOG}:\n${tail}`);
+  }
 }
 
 // 1. Debian packages. libdnnl-dev gives the fast backend; without it everything still works on cpu.
@@ -106,4 +122,4 @@ if (!argv.includes('--skip-data')) {
     }
   }
 }
-log('ready');
+log(`ready${logged ? ` (the tools' output: ${LOG})` : ''}`);

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -147,20 +147,33 @@ test('an addon built from older sources is refused with the rebuild command, and
   }
 });
 
-test('mimo demo ends with the committed MIMONet classifying at every n with one set of weights', { timeout: 600000 }, () => {
-  const r = mimo(['demo', '--train-images', '256', '--epochs', '1', '--superposition-images', '512', '--json']);
-  assert.equal(r.code, 0, r.stderr);
-  const sup = JSON.parse(r.last).superposition as { model: string; images: number; results: { n: number; accuracy: number; images_per_s: number; speedup: number }[] };
-  assert.equal(sup.model, 'mimonet-16-4');
-  assert.equal(sup.images, 512);
-  assert.deepEqual(sup.results.map((p) => p.n), [1, 2, 4]);
-  // A trained model (chance is 10%), and speedups relative to n=1.
-  for (const p of sup.results) assert.ok(p.accuracy > 0.5 && p.images_per_s > 0, JSON.stringify(p));
-  assert.equal(sup.results[0].speedup, 1);
-  const none = mimo(['demo', '--train-images', '256', '--epochs', '1', '--checkpoint', 'none', '--json']);
-  assert.equal(none.code, 0, none.stderr);
-  assert.equal(JSON.parse(none.last).superposition, null);
-  const missing = mimo(['demo', '--checkpoint', '/nonexistent/model.ckpt', '--json']);
-  assert.equal(missing.code, 2);
-  assert.match(JSON.parse(missing.last).error, /--checkpoint \/nonexistent\/model\.ckpt: no such file; give a MIMONet checkpoint/);
+test('mimo demo: the committed dynamic MIMONet at every n with one set of weights, timed interleaved, and its plot', { timeout: 600000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mimo-demo-'));
+  try {
+    const plot = join(dir, 'points.svg');
+    const r = mimo(['demo', '--images', '512', '--min-seconds', '0.2', '--out', plot, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const d = JSON.parse(r.last) as { model: string; capacity: number; dynamic: boolean; images: number; plot: string; results: { n: number; accuracy: number; images_per_s: number; speedup: number }[] };
+    assert.equal(d.model, 'mimonet-16-4');
+    assert.equal(d.capacity, 4);
+    assert.equal(d.dynamic, true);
+    assert.equal(d.images, 512);
+    assert.deepEqual(d.results.map((p) => p.n), [1, 2, 4]);
+    // A trained model (chance is 10%), and speed-ups relative to n=1 that rise with n.
+    for (const p of d.results) assert.ok(p.accuracy > 0.5 && p.images_per_s > 0, JSON.stringify(p));
+    assert.equal(d.results[0].speedup, 1);
+    assert.ok(d.results[2].speedup > d.results[1].speedup && d.results[1].speedup > 1, JSON.stringify(d.results));
+    assert.equal(d.plot, plot);
+    const svg = readFileSync(plot, 'utf8');
+    assert.match(svg, /^<svg/);
+    for (const n of [1, 2, 4]) assert.ok(svg.includes(`n=${n}`), `plot lacks n=${n}`);
+    const missing = mimo(['demo', '--checkpoint', '/nonexistent/model.ckpt', '--json']);
+    assert.equal(missing.code, 2);
+    assert.match(JSON.parse(missing.last).error, /--checkpoint \/nonexistent\/model\.ckpt: no such file; give a MIMONet checkpoint/);
+    const bad = mimo(['demo', '--out', join(dir, 'points.txt'), '--json']);
+    assert.equal(bad.code, 2);
+    assert.match(JSON.parse(bad.last).error, /must be \.svg or \.png/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
