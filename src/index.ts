@@ -20,6 +20,7 @@ export { initBackend, type BackendInfo, type BackendOptions } from './backend/in
 export * from './vsa/index.js';
 // MIMOConv
 export * from './models/mimoconv/index.js';
+export * from './models/superpose/index.js';
 // MIMOFormer
 export { MimoFormer } from './models/mimoformer/model.js';
 export { MIMOFORMER_DEFAULTS, positions, resolveFormerConfig, type MimoFormerConfig, type Scheme } from './models/mimoformer/config.js';

@@ -72,7 +72,12 @@ test('npm pack, install into a fresh project, compile strictly against the types
   run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], project);
   const out = JSON.parse(run(process.execPath, ['out/consumer.js'], project).trim().split('\n').at(-1)!);
   const printed = run(process.execPath, ['out/readme.js'], project).trim().split('\n');
-  assert.deepEqual(printed, ['n=1: logits [8,10]', 'n=2: logits [8,10]', 'n=4: logits [8,10]']);
+  // Trained briefly in superposition, then classifying at both operating points (chance: 25%).
+  assert.equal(printed.length, 2, printed.join('\n'));
+  printed.forEach((line, i) => {
+    const m = /^n=(\d): test accuracy (\d+\.\d)%$/.exec(line);
+    assert.ok(m && Number(m[1]) === i + 1 && Number(m[2]) > 55, `README example printed '${line}'`);
+  });
   assert.equal(out.backend, 'cpu');
   assert.deepEqual(out.shape, [8, 10]);
   assert.deepEqual(out.points, [1, 2, 4]);

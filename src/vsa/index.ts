@@ -4,3 +4,4 @@ export { bindBundle, bundle } from './bind_bundle.js';
 export { cosineSimilarity, hrrBind, hrrInvolution, hrrUnbind, randomHrrKeys, unitaryHrrKeys } from './hrr.js';
 export { mapBind, mapUnbind, randomBipolarKeys } from './map.js';
 export { bindingRegularizer } from './regularizers.js';
+export { unbindSlots } from './unbind.js';

@@ -6,8 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { batchNormTrain } from '../../ops/batch_norm.js';
-import { bindBundle, bundle, circulant } from '../../vsa/index.js';
-import { hasUnbind, operatingPoints, widths, type MimoConvConfig } from './config.js';
+import { bindBundle, bundle, circulant, unbindSlots } from '../../vsa/index.js';
+import { hasUnbind, operatingPoints, type MimoConvConfig } from './config.js';
 import { layout, type Layout } from './layout.js';
 
 export type Params = Record<string, tf.Tensor>;
@@ -66,7 +66,6 @@ export function forward(c: MimoConvConfig, p: Params, x: tf.Tensor4D, n: number,
   const [b, , , ch] = x.shape;
   if (ch !== c.inChannels) throw new Error(`MIMOConv: input has ${ch} channels, the model expects ${c.inChannels} (NHWC layout)`);
   if (b % n !== 0) throw new Error(`MIMOConv: batch of ${b} images is not a multiple of n=${n}; drop the last ${b % n} or pad`);
-  const { f } = widths(c);
   const l = cachedLayout(c);
   const act = (h: tf.Tensor, name: string) => (c.arch === 'mimonet' ? tf.prelu(h, need(p, name)) : tf.relu(h));
   const bn = (h: tf.Tensor, name: string): tf.Tensor => {
@@ -129,9 +128,7 @@ export function forward(c: MimoConvConfig, p: Params, x: tf.Tensor4D, n: number,
   tap?.('pooled', pooled);
   let features: tf.Tensor2D;
   if (hasUnbind(c)) {
-    // One F-wide slice per slot; slot s holds image (s mod n), so channels read as [N/n, n, F].
-    const u = tf.relu(tf.matMul(pooled, need(p, 'unbind.weight') as tf.Tensor2D).add(need(p, 'unbind.bias'))); // [B/n, N·F]
-    features = u.reshape([b / n, N / n, n, f]).mean(1).reshape([b, f]) as tf.Tensor2D; // [B, F]
+    features = unbindSlots(pooled, need(p, 'unbind.weight') as tf.Tensor2D, need(p, 'unbind.bias') as tf.Tensor1D, n); // [B, F]
   } else {
     features = pooled; // [B, F]
   }
