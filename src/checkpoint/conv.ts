@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { MimoConvNet, resolveConfig, type MimoConvConfig } from '../models/mimoconv/index.js';
-import { readCheckpoint, writeCheckpoint, type CheckpointTensor } from './index.js';
+import { readCheckpoint, readCheckpointMeta, writeCheckpoint, type CheckpointTensor } from './index.js';
 import type { TrainConvConfig } from '../train/conv_config.js';
 
 export const CONV_CHECKPOINT_KIND = 'mimoconv';
@@ -70,11 +70,27 @@ export interface LoadedConv {
   sgdState: Record<string, { shape: number[]; values: Float32Array }>;
 }
 
+/**
+ * A MIMOConv checkpoint's metadata with the training settings older checkpoints lack filled in:
+ * checkpoints written before --recipe and --dataset existed were trained with the reference
+ * recipe on CIFAR-10. Every reader goes through here, so no caller repeats those defaults.
+ */
+export function normalizeConvMeta(raw: Record<string, unknown>, path: string): ConvCheckpointMeta {
+  const meta = raw as unknown as ConvCheckpointMeta;
+  if (meta.kind !== CONV_CHECKPOINT_KIND) throw new Error(`${path}: a '${String(meta.kind)}' checkpoint, not a MIMOConv one (${CONV_CHECKPOINT_KIND}); use the matching command`);
+  const old = meta.train as Partial<TrainConvConfig>;
+  return { ...meta, train: { ...meta.train, recipe: old.recipe ?? 'reference', dataset: old.dataset ?? 'cifar10' } };
+}
+
+/** The metadata of a MIMOConv checkpoint (normalised as normalizeConvMeta), without reading its tensors. */
+export function readConvCheckpointMeta(path: string): ConvCheckpointMeta {
+  return normalizeConvMeta(readCheckpointMeta(path), path);
+}
+
 /** Reads a MIMOConv checkpoint; `expect` (e.g. from --resume) must match the stored model config. */
 export function loadConvCheckpoint(path: string, expect?: Partial<MimoConvConfig>): LoadedConv {
   const ck = readCheckpoint(path);
-  const meta = ck.meta as unknown as ConvCheckpointMeta;
-  if (meta.kind !== CONV_CHECKPOINT_KIND) throw new Error(`${path}: a '${String(meta.kind)}' checkpoint, not a MIMOConv one (${CONV_CHECKPOINT_KIND}); use the matching command`);
+  const meta = normalizeConvMeta(ck.meta, path);
   const model = resolveConfig(meta.model);
   if (expect) {
     for (const [k, v] of Object.entries(expect)) {

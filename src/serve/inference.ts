@@ -67,7 +67,7 @@ export class InferenceEngine {
       throw new Error(`${path}: the model takes ${net.config.inChannels} input channels; mimo serve classifies RGB images (3)`);
     }
     // uint8 value v of channel c → (v/255 − mean_c)/std_c with the training set's constants, as in the evaluation pipeline.
-    const { mean, std } = defaultNormalization(meta.train.dataset ?? 'cifar10');
+    const { mean, std } = defaultNormalization(meta.train.dataset);
     this.lut = normalizationLut(mean, std, IMAGE_SIZE.channels);
   }
 

@@ -29,7 +29,7 @@ export class Pages {
   private readonly dataset: ImageDatasetName;
 
   constructor(private readonly opts: { meta: ConvCheckpointMeta; points: number[]; dataDir?: string }) {
-    this.dataset = opts.meta.train.dataset ?? 'cifar10';
+    this.dataset = opts.meta.train.dataset;
     const classes = opts.meta.model.classes;
     this.classNames = classes === CIFAR10_CLASS_NAMES.length ? [...CIFAR10_CLASS_NAMES] : Array.from({ length: classes }, (_, i) => `class ${i}`);
   }

@@ -74,8 +74,8 @@ export async function trainConv(o: TrainConvOptions): Promise<TrainConvResult> {
         throw new Error(`${o.out}: cannot change ${k} on resume (checkpoint has ${JSON.stringify(was)}, asked for ${JSON.stringify(v)}); drop the option or start a new run with another --out`);
       }
     }
-    // Checkpoints from before named recipes were trained with the reference's values.
-    train = resolveTrainConfig({ recipe: 'reference', ...(loaded.meta.train as Partial<TrainConvConfig>), ...(o.train.epochs !== undefined ? { epochs: o.train.epochs } : {}) }, net.config.capacity);
+    // (loadConvCheckpoint fills in the recipe and dataset of checkpoints from before those options.)
+    train = resolveTrainConfig({ ...loaded.meta.train, ...(o.train.epochs !== undefined ? { epochs: o.train.epochs } : {}) }, net.config.capacity);
     state = loaded.meta.state;
     history = loaded.meta.history;
     sgdState = loaded.sgdState;

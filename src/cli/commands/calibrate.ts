@@ -28,7 +28,7 @@ export const calibrate: Command = {
       const ns = args.n ? (args.n as string[]).map(Number) : all.filter((n) => args.force || !net.hasStats(n));
       for (const n of ns) if (!all.includes(n)) throw new UsageError(`--n ${n}: must divide N=${net.config.capacity} (${all.join(', ')})`);
       const dir = resolveDataDir(args['data-dir'] as string | undefined);
-      const train = loadImageDataset(dir, meta.train.dataset ?? 'cifar10', 'train');
+      const train = loadImageDataset(dir, meta.train.dataset, 'train');
       for (const n of ns) {
         calibrateFromTraining(net, train, n, { seed: meta.train.seed, batches });
       }

@@ -38,7 +38,7 @@ export const evalCommand: Command = {
         throw new UsageError('--record stores the operating points a server reports: evaluate every n (no --n) on the whole test set (no --images)');
       }
       const dir = resolveDataDir(args['data-dir'] as string | undefined);
-      const dataset = meta.train.dataset ?? 'cifar10';
+      const dataset = meta.train.dataset;
       const test = loadImageDataset(dir, dataset, 'test');
       const results = ns.map((n) => {
         const r = evaluateConv(net, test, n, { batch: args.batch as number, images: args.images as number });

@@ -2,12 +2,11 @@ import { relative, resolve } from 'node:path';
 import { writeResults } from '../../util/atomic_write.js';
 import { initBackend } from '../../backend/index.js';
 import { IMAGE_DATASET_TITLES, loadImageDataset, resolveDataDir } from '../../data/index.js';
-import { readCheckpointMeta } from '../../checkpoint/index.js';
 import { existsSync } from 'node:fs';
 import { MIMOCONV_DEFAULTS, modelName, operatingPoints } from '../../models/mimoconv/index.js';
 import { TRAIN_CONV_DEFAULTS } from '../../train/conv_config.js';
 import { packageRoot } from '../../util/package_root.js';
-import { loadConvCheckpoint, type ConvCheckpointMeta } from '../../checkpoint/conv.js';
+import { loadConvCheckpoint, readConvCheckpointMeta, type ConvCheckpointMeta } from '../../checkpoint/conv.js';
 import { evaluateConv } from '../../train/evaluate_conv.js';
 import { UsageError } from '../args.js';
 import { Progress } from '../progress.js';
@@ -19,7 +18,7 @@ import { convTargets, PAPER_WRN_DELTA_PP, wrnComparisons } from '../../train/con
 /** The `mimo train conv` command line that reproduces a checkpoint's training. */
 export function trainCommand(meta: ConvCheckpointMeta, out: string): string {
   const m = meta.model, t = meta.train;
-  const parts = [`npx mimo train conv --recipe ${t.recipe ?? 'reference'}${t.dataset && t.dataset !== 'cifar10' ? ` --dataset ${t.dataset}` : ''}`,
+  const parts = [`npx mimo train conv --recipe ${t.recipe}${t.dataset !== 'cifar10' ? ` --dataset ${t.dataset}` : ''}`,
     `--model ${modelName(m)} --initial-width ${m.initialWidth} --binding ${m.binding} --capacity ${m.capacity}${m.arch === 'mimonet' && m.preluInit !== MIMOCONV_DEFAULTS.preluInit ? ` --prelu-init ${m.preluInit}` : ''}`,
     `--epochs ${t.epochs} --batch ${t.batch} --lr ${t.lr} --weight-decay ${t.weightDecay} --mixup ${t.mixupAlpha} --grad-filter ${t.gradFilter}`,
     t.supLow !== null ? `--sup-low ${t.supLow} --sup-frequency ${t.supFrequency}` : '',
@@ -38,7 +37,7 @@ function prerequisiteSeconds(train: { initFrom?: string | null; teacher?: string
   let total = 0;
   for (const p of new Set([train.initFrom, train.teacher].filter((x): x is string => Boolean(x)))) {
     if (!existsSync(p)) return null;
-    total += Math.round(((readCheckpointMeta(p) as { state?: { trainSeconds?: number } }).state?.trainSeconds) ?? 0);
+    total += Math.round(readConvCheckpointMeta(p).state.trainSeconds);
   }
   return total;
 }
@@ -58,7 +57,7 @@ export const resultsConv: Command = {
     const b = await initBackend({ backend: args.backend as string | undefined, threads: args.threads as number | undefined });
     const dir = resolveDataDir(args['data-dir'] as string | undefined);
     // One table, one dataset: the checkpoints say which they were trained on.
-    const datasets = [...new Set(paths.map((p) => (readCheckpointMeta(p) as { train?: { dataset?: string } }).train?.dataset ?? 'cifar10'))];
+    const datasets = [...new Set(paths.map((p) => readConvCheckpointMeta(p).train.dataset))];
     if (datasets.length > 1) throw new UsageError(`--checkpoints: these were trained on different datasets (${datasets.join(', ')}); write one table per dataset`);
     const dataset = datasets[0] as keyof typeof IMAGE_DATASET_TITLES, title = IMAGE_DATASET_TITLES[dataset];
     const test = loadImageDataset(dir, dataset, 'test');
@@ -77,7 +76,7 @@ export const resultsConv: Command = {
           name: rel.replace(/^models\//, '').replace(/\.ckpt$/, ''), checkpoint: rel, model: modelName(meta.model), binding: meta.model.binding,
           capacity: meta.model.capacity, dynamic: meta.train.supLow !== null && meta.train.supFrequency < 1, initial_width: meta.model.initialWidth,
           epochs: meta.state.epoch, epochs_planned: meta.train.epochs, train_seconds: Math.round(meta.state.trainSeconds),
-          prerequisite_seconds: prerequisiteSeconds(meta.train), recipe: meta.train.recipe ?? 'reference',
+          prerequisite_seconds: prerequisiteSeconds(meta.train), recipe: meta.train.recipe,
           command: trainCommand(meta, rel), results,
         });
       } finally {
