@@ -63,6 +63,10 @@ export const CANDIDATES = [
   { name: 'ls-nesterov-b32', flags: [...CURRENT, '--label-smoothing', '0.1', '--nesterov', '--batch', '32', '--lr', '0.1'], about: 'label smoothing 0.1, Nesterov and 32 superpositions a step together' },
   { name: 'dyn', flags: [...CURRENT, '--sup-low', '1', '--sup-frequency', '0.8'], about: 'dynamic N=4: 20% of steps at n=1 (the committed dynamic model\'s recipe)' },
   { name: 'dyn-f0.5', flags: [...CURRENT, '--sup-low', '1', '--sup-frequency', '0.5'], about: 'dynamic N=4 with half the steps at n=1' },
+  { name: 'init-n1-lr0.1', flags: [...CURRENT, '--init-from', '{needs}', '--lr', '0.1'], needs: 'n1', about: 'warm start from the N=1 proxy with one-cycle peak 0.1: less of the trained trunk undone' },
+  { name: 'init-n1-kd', flags: [...CURRENT, '--init-from', '{needs}', '--teacher', '{needs}'], needs: 'n1', about: 'warm start from the N=1 proxy and distillation from it' },
+  { name: 'init-n1-dyn', flags: [...CURRENT, '--init-from', '{needs}', '--sup-low', '1', '--sup-frequency', '0.8'], needs: 'n1', about: 'dynamic N=4 (20% of steps at n=1) warm-started from the N=1 proxy' },
+  { name: 'init-n1-kd-dyn', flags: [...CURRENT, '--init-from', '{needs}', '--teacher', '{needs}', '--sup-low', '1', '--sup-frequency', '0.8'], needs: 'n1', about: 'dynamic N=4 warm-started from the N=1 proxy and distilled from it' },
 ];
 
 const argv = process.argv.slice(2);

@@ -50,6 +50,7 @@ export function parseScriptArgs(argv, { values = [], flags = [] }) {
 }
 
 const conv = ['train', 'conv', '--model', 'mimonet-16-4', '--initial-width', '2', '--binding', 'hrr', '--epochs', '15', '--mixup', '0'];
+const fromN1 = ['--init-from', 'models/mimonet-16-4-N1.ckpt', '--teacher', 'models/mimonet-16-4-N1.ckpt'];
 const former = (task, scheme, grid, extra = []) => ['train', 'former', '--task', task, '--scheme', scheme, '--grid', String(grid), ...extra];
 // F-S of SPEC §5.2: ListOps-mini, d=64, hid=128, H=2, Dh=32, 2 layers, R=64 (the trainer's defaults).
 const fs = ['--steps', '12000', '--batch', '32', '--lr', '1e-3', '--warmup', '600', '--eval-every', '1000', '--eval-batches', '32'];
@@ -87,4 +88,10 @@ export const JOBS = [
   // Not in SPEC's recipe: att. M=N=2 did not leave chance on ListOps in 4000 steps, while the Performer
   // left it between steps 1000 and 1500. Does starting as a Performer (the warm-up halves M=N=2 to 1) help?
   ['lra-listops-att2-warm', 'models/lra/listops-att2-warm.ckpt', former('listops', 'att', 2, [...lraBase(4000), '--mimo-warmup', '1500'])],
+  // Issue 23, second generation: what the recipe benchmark (results/recipes.md) found fastest, at full
+  // size. Warm start from the committed N=1 MIMONet (stem, trunk, classifier; fresh keys and unbinding)
+  // and distillation from it; its 8.2 training hours count in each budget (mimo results conv adds them).
+  ['mimonet-16-4-N4-kd', 'models/mimonet-16-4-N4-kd.ckpt', [...conv.slice(0, -4), '--epochs', '12', '--mixup', '0', '--capacity', '4', ...fromN1]],
+  ['mimonet-16-4-N2-kd', 'models/mimonet-16-4-N2-kd.ckpt', [...conv.slice(0, -4), '--epochs', '12', '--mixup', '0', '--capacity', '2', ...fromN1]],
+  ['mimonet-16-4-N4-dyn-kd', 'models/mimonet-16-4-N4-dyn-kd.ckpt', [...conv.slice(0, -4), '--epochs', '12', '--mixup', '0', '--capacity', '4', '--sup-low', '1', '--sup-frequency', '0.8', ...fromN1]],
 ];
