@@ -3,7 +3,8 @@
  * the hot ones replaced by the addon's: convolutions and matmuls on oneDNN, and
  * float32 elementwise ops, reductions, Tile, FusedBatchNorm and pooling on OpenMP loops,
  * and row gathers (embedding lookups and their gradient) in plain typed-array copies.
- * Output buffers of disposed tensors are reused (buffer_pool.ts).
+ * Output buffers of disposed tensors are reused (buffer_pool.ts). Every kernel that differs
+ * from the cpu backend's is listed, with its module and native file, in kernel_inventory.ts.
  */
 import * as tf from '@tensorflow/tfjs';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
