@@ -3,7 +3,7 @@
  * tfjs kernels the backend overrides (registered with the backend by registerNativeBackend), and
  * the library's own kernels, which their op modules register on first use for both backends
  * (JS loops on `cpu`, the addon on `native`). Every other kernel of `native` is the cpu kernel
- * itself. test/backend_kernel_inventory.test.ts registers everything and checks this list
+ * itself. test/backend/kernel_inventory.test.ts registers everything and checks this list
  * against tfjs's kernel registry, so it cannot drift.
  */
 export interface NativeKernel {

@@ -1,4 +1,4 @@
-"""Fixtures for the optimiser pieces of MIMOConv training (test/train_optim.test.ts):
+"""Fixtures for the optimiser pieces of MIMOConv training (test/train/optim.test.ts):
 PyTorch's OneCycleLR learning rates and momenta, and an SGD trajectory with coupled weight
 decay, a no-decay group, one-cycle momentum and clip_grad_norm_.
 
