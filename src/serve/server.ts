@@ -12,7 +12,10 @@
  *   GET  /                     the browser demo
  * Every error is a JSON body {"error": {"code", "message"}} with a 4xx/5xx status; nothing
  * a client sends can crash the process. Images of another size are resized to 32x32.
+ * With an API key every path but the open ones (default /healthz) answers 401 unless the request
+ * carries the key ("Authorization: Bearer K" or "X-API-Key: K"; compared in constant time).
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Batcher } from './batcher.js';
@@ -42,13 +45,34 @@ export interface ServeOptions {
   backend?: string;
   threads?: number;
   dataDir?: string;
+  /** Requests must carry this key (Authorization: Bearer K or X-API-Key: K); '' or absent: no key. */
+  apiKey?: string;
+  /** Paths answered without the key (default ['/healthz']). */
+  openPaths?: string[];
   log?: (line: string) => void;
 }
 
 export const SERVE_DEFAULTS = {
   host: '127.0.0.1', port: 8080, policy: 'auto', maxLatencyMs: 100, maxSuperpositions: 128,
-  maxBodyBytes: 8 * 1024 * 1024, maxImages: 512, bodyTimeoutMs: 10_000,
+  maxBodyBytes: 8 * 1024 * 1024, maxImages: 512, bodyTimeoutMs: 10_000, apiKey: '', openPaths: ['/healthz'],
 };
+
+/** The key a request carries (Bearer token or X-API-Key header), or null. */
+function requestKey(req: IncomingMessage): string | null {
+  const auth = req.headers.authorization;
+  if (typeof auth === 'string') {
+    const m = /^Bearer\s+(.+)$/i.exec(auth.trim());
+    if (m) return m[1];
+  }
+  const h = req.headers['x-api-key'];
+  return typeof h === 'string' ? h : null;
+}
+
+/** Constant-time key comparison: digests of equal length, so neither content nor length leaks through timing. */
+export function keyMatches(given: string | null, key: string): boolean {
+  const digest = (v: string) => createHash('sha256').update(v, 'utf8').digest();
+  return given !== null && timingSafeEqual(digest(given), digest(key));
+}
 
 export interface RunningServer {
   url: string;
@@ -118,6 +142,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const o = { ...SERVE_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as Required<ServeOptions>;
   const log = options.log ?? (() => {});
   if (!(o.maxLatencyMs > 0)) throw new Error(`--max-latency-ms must be > 0, got ${o.maxLatencyMs}`);
+  const badPath = o.openPaths.find((p) => !ROUTES.includes(p) && p !== '/index.html');
+  if (badPath !== undefined) throw new Error(`open path '${badPath}' is not a route of the server; use some of ${ROUTES.join(', ')}`);
   const { worker, info } = await InferenceWorker.start({ checkpoint: o.checkpoint, backend: o.backend, threads: o.threads, maxSuperpositions: o.maxSuperpositions });
   let policy: Policy;
   try {
@@ -193,6 +219,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       throw new BadRequestError(400, `malformed request target '${req.url}'`, 'bad_url');
     }
     const path = url.pathname;
+    if (o.apiKey && !o.openPaths.includes(path) && !keyMatches(requestKey(req), o.apiKey)) {
+      throw Object.assign(new BadRequestError(401, 'missing or wrong API key: send it as "Authorization: Bearer <key>" or "X-API-Key: <key>"', 'unauthorized'), { authenticate: 'Bearer' });
+    }
     const allow = (methods: string[]) => {
       if (!methods.includes(req.method ?? '')) {
         throw Object.assign(new BadRequestError(405, `${req.method} is not allowed on ${path}; use ${methods.join(' or ')}`, 'method_not_allowed'), { allow: methods.join(', ') });
@@ -248,8 +277,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       if (e instanceof BadRequestError) {
         const path = (req.url ?? '').split('?')[0];
         if (ROUTES.includes(path)) routeName = path;
-        const allow = (e as { allow?: string }).allow;
-        sendError(res, e.status, e.code, e.message, allow ? { allow } : {});
+        const { allow, authenticate } = e as { allow?: string; authenticate?: string };
+        sendError(res, e.status, e.code, e.message, { ...(allow ? { allow } : {}), ...(authenticate ? { 'www-authenticate': authenticate } : {}) });
         // A refused upload is not read further: close the connection after the answer.
         if (e.status === 413 || e.status === 408) res.on('finish', () => req.destroy());
       } else {

@@ -41,6 +41,9 @@ test('unknown options and commands are usage errors (exit 2) that name the probl
   const n = mimo(['bench', 'data', '--batch-size', 'many']);
   assert.equal(n.code, 2);
   assert.match(n.stderr, /--batch-size needs a number, got 'many'/);
+  const open = mimo(['serve', '--checkpoint', 'x.ckpt', '--open-paths', '/metrics', '--json'], { MIMO_API_KEY: '' });
+  assert.equal(open.code, 2);
+  assert.match(JSON.parse(open.last).error, /--open-paths only matters with an API key: add --api-key K \(or set MIMO_API_KEY\)/);
 });
 
 test('every command has --help listing its options', () => {

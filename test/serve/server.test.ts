@@ -10,7 +10,7 @@ import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
 import { initBackend } from '../../src/backend/index.js';
 import { InferenceEngine, passSizes } from '../../src/serve/inference.js';
-import { startServer, type RunningServer } from '../../src/serve/server.js';
+import { keyMatches, startServer, type RunningServer } from '../../src/serve/server.js';
 import { tinyServeCheckpoint, TINY_POINTS } from '../helpers/serve_model.js';
 import { tempDirs } from '../helpers/tmp.js';
 
@@ -223,6 +223,40 @@ test('more than 50 kinds of bad request each get a 4xx JSON error, and the serve
   await checkClassifiesCorrectly();
   const metrics = await (await fetch(server.url + '/metrics')).text();
   assert.match(metrics, /mimo_errors_total\{code="422"\} \d+/);
+});
+
+test('--api-key: 401 without the key or with a wrong one, the key as Bearer or X-API-Key, open paths answer without it', async () => {
+  const s = await startServer({ checkpoint: ckpt, port: 0, apiKey: 's3cret-key', openPaths: ['/healthz', '/metrics'] });
+  try {
+    const body = JSON.stringify({ images: [raw(image(1))] });
+    const classify = (headers: Record<string, string>) => fetch(s.url + '/v1/classify', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    const refused: Record<string, string>[] = [{}, { authorization: 'Bearer wrong' }, { 'x-api-key': 's3cret-ke' }, { 'x-api-key': 's3cret-key-and-more' }, { authorization: 's3cret-key' }];
+    for (const headers of refused) {
+      const r = await classify(headers);
+      assert.equal(r.status, 401, JSON.stringify(headers));
+      assert.equal(r.headers.get('www-authenticate'), 'Bearer');
+      const j = await r.json() as { error: { code: string; message: string } };
+      assert.equal(j.error.code, 'unauthorized');
+      assert.match(j.error.message, /send it as "Authorization: Bearer <key>" or "X-API-Key: <key>"/);
+    }
+    const accepted: Record<string, string>[] = [{ authorization: 'Bearer s3cret-key' }, { 'x-api-key': 's3cret-key' }];
+    for (const headers of accepted) {
+      const r = await classify(headers);
+      assert.equal(r.status, 200, JSON.stringify(headers));
+      assert.equal((await r.json() as { results: unknown[] }).results.length, 1);
+    }
+    // Unknown paths too say 401 first (no route discovery without the key); open paths need none.
+    assert.equal((await fetch(s.url + '/v1/operating-points')).status, 401);
+    assert.equal((await fetch(s.url + '/no-such-path')).status, 401);
+    assert.equal((await fetch(s.url + '/healthz')).status, 200);
+    assert.equal((await fetch(s.url + '/metrics')).status, 200);
+  } finally {
+    await s.close();
+  }
+  assert.equal(keyMatches('abc', 'abc'), true);
+  assert.equal(keyMatches('abd', 'abc'), false);
+  assert.equal(keyMatches(null, 'abc'), false);
+  await assert.rejects(startServer({ checkpoint: ckpt, port: 0, apiKey: 'k', openPaths: ['/health'] }), /open path '\/health' is not a route of the server/);
 });
 
 test('health checks answer while inference is busy, and tensors stay flat', async () => {

@@ -15,6 +15,8 @@ export const serve: Command = {
     'max-batch': { type: 'number', default: SERVE_DEFAULTS.maxSuperpositions, help: 'most superpositions per micro-batch (images = this x n)' },
     'max-body-mb': { type: 'number', default: SERVE_DEFAULTS.maxBodyBytes / 2 ** 20, help: 'largest request body accepted (MiB)' },
     'max-images': { type: 'number', default: SERVE_DEFAULTS.maxImages, help: 'most images per request' },
+    'api-key': { type: 'string', help: 'require this key on every request but the open paths ("Authorization: Bearer K" or "X-API-Key: K") (env MIMO_API_KEY)' },
+    'open-paths': { type: 'list', help: `paths answered without the key (default ${SERVE_DEFAULTS.openPaths.join(',')}), e.g. /healthz,/metrics` },
   },
   async run(args) {
     if (!args.checkpoint) throw new UsageError('--checkpoint <path> is required');
@@ -24,16 +26,21 @@ export const serve: Command = {
       if (!((args[k] as number) > 0)) throw new UsageError(`--${k} must be > 0, got ${args[k]}`);
     }
     const log = (line: string) => process.stderr.write(`mimo serve: ${line}\n`);
+    const apiKey = (args['api-key'] as string | undefined) ?? process.env.MIMO_API_KEY ?? '';
+    const openPaths = args['open-paths'] as string[] | undefined;
+    if (openPaths && !apiKey) throw new UsageError('--open-paths only matters with an API key: add --api-key K (or set MIMO_API_KEY)');
+    const loopback = ['127.0.0.1', '::1', 'localhost'].includes(args.host as string);
+    if (!loopback && !apiKey) log(`warning: listening on ${args.host} without an API key: anyone who can reach it can use it (--api-key K or MIMO_API_KEY)`);
     const server = await startServer({
       checkpoint: args.checkpoint as string, host: args.host as string, port, policy: args.policy as string,
       maxLatencyMs: args['max-latency-ms'] as number, maxSuperpositions: args['max-batch'] as number,
       maxBodyBytes: Math.round((args['max-body-mb'] as number) * 2 ** 20), maxImages: args['max-images'] as number,
-      backend: args.backend as string | undefined, threads: args.threads as number | undefined, dataDir: args['data-dir'] as string | undefined, log,
+      backend: args.backend as string | undefined, threads: args.threads as number | undefined, dataDir: args['data-dir'] as string | undefined, apiKey, openPaths, log,
     });
     const { info } = server;
     log(`${info.backend} backend, ${info.threads} threads; operating points n = ${info.points.join(', ')}; policy ${args.policy}`);
     log(table(['n', 'ms per pass (1 superposition)', 'ms per image (full batch)'], info.costs.map(([n, c]) => [n, (c.overheadS * 1000 + n * c.perImageS * 1000).toFixed(1), (c.perImageS * 1000).toFixed(2)])).split('\n').join('\n  '));
-    log(`listening on ${server.url}`);
+    log(`listening on ${server.url}${apiKey ? ` (API key required except on ${(openPaths ?? SERVE_DEFAULTS.openPaths).join(', ')})` : ''}`);
     const signal = await new Promise<string>((resolve) => {
       process.once('SIGTERM', () => resolve('SIGTERM'));
       process.once('SIGINT', () => resolve('SIGINT'));
