@@ -54,6 +54,15 @@ std::string key_of(char kind, const std::vector<int64_t>& v) {
   return k;
 }
 
+std::string fused_key(char kind, std::vector<int64_t> sig, bool with_bias, int act, float alpha) {
+  int32_t abits;
+  std::memcpy(&abits, &alpha, 4);
+  sig.push_back(with_bias);
+  sig.push_back(act);
+  sig.push_back(abits);
+  return key_of(kind, sig);
+}
+
 void check_len(const Napi::Env& env, const Napi::Value& v, size_t want, const char* what) {
   if (f32len(v) != want)
     throw Napi::RangeError::New(env, std::string(what) + ": expected " + std::to_string(want) +

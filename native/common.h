@@ -78,6 +78,8 @@ float* f32(const Napi::Value& v, const char* what);
 size_t f32len(const Napi::Value& v);
 std::vector<int64_t> ints(const Napi::Value& v, size_t n, const char* what);
 std::string key_of(char kind, const std::vector<int64_t>& v);
+// The key of a primitive with a fused bias and activation: the signature, then with_bias, act and alpha's bits.
+std::string fused_key(char kind, std::vector<int64_t> sig, bool with_bias, int act, float alpha);
 void check_len(const Napi::Env& env, const Napi::Value& v, size_t want, const char* what);
 // Any-length Int32Array of dims, as int64; the element count; "[a,b,c]".
 std::vector<int64_t> shape_arg(const Napi::Value& v, const char* what);

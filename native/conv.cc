@@ -175,13 +175,7 @@ void run_conv(ConvPrim& e, float* a, float* b, float* out, float* bias, const me
 }
 
 ConvPrim& conv_fwd(const std::vector<int64_t>& sig, bool with_bias, int act, float alpha) {
-  std::vector<int64_t> k = sig;
-  k.push_back(with_bias);
-  k.push_back(act);
-  int32_t abits;
-  std::memcpy(&abits, &alpha, 4);
-  k.push_back(abits);
-  return cached(key_of('F', k), [&] {
+  return cached(fused_key('F', sig, with_bias, act, alpha), [&] {
     const Conv s(sig);
     const auto pd = conv_fwd_pd(s, with_bias, with_user_scratchpad(act_attr(act, alpha)));
     return make_conv_prim<convolution_forward>(pd, {DNNL_ARG_SRC, pd.src_desc(), s.src(), SLOT_IN},
@@ -264,35 +258,37 @@ Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// conv2dBackwardData(dy, w, dx, sig)
-Napi::Value Conv2dBackwardData(const Napi::CallbackInfo& info) {
+namespace {
+
+// The two backward entry points: (a, b, out, sig), with a, b, out = dy, w, dx (data) or x, dy, dw
+// (weights), each checked against its shape.
+Napi::Value conv_backward(const Napi::CallbackInfo& info, const std::string& name, bool data) {
   auto env = info.Env();
-  auto sig = ints(info[3], 17, "conv2dBackwardData sig");
+  auto sig = ints(info[3], 17, (name + " sig").c_str());
   Conv s(sig);
-  check_len(env, info[0], s.n * s.oh * s.ow * s.o, "conv2dBackwardData dy");
-  check_len(env, info[1], s.kh * s.kw * s.c * s.o, "conv2dBackwardData w");
-  check_len(env, info[2], s.n * s.h * s.w * s.c, "conv2dBackwardData dx");
-  if (own_wino(s)) {
-    own_wino_backward_data(s, f32(info[0], "dy"), f32(info[1], "w"), f32(info[2], "dx"));
-    return env.Undefined();
+  const int64_t xs = s.n * s.h * s.w * s.c, ys = s.n * s.oh * s.ow * s.o, ws = s.kh * s.kw * s.c * s.o;
+  const char* const args[3] = {data ? "dy" : "x", data ? "w" : "dy", data ? "dx" : "dw"};
+  const int64_t lens[3] = {data ? ys : xs, data ? ws : ys, data ? xs : ws};
+  float* p[3];
+  for (int i = 0; i < 3; i++) {
+    check_len(env, info[i], lens[i], (name + " " + args[i]).c_str());
+    p[i] = f32(info[i], args[i]);
   }
-  run_conv(conv_bwd_data(sig), f32(info[0], "dy"), f32(info[1], "w"), f32(info[2], "dx"), nullptr, {});
+  if (own_wino(s)) {
+    if (data) own_wino_backward_data(s, p[0], p[1], p[2]);
+    else own_wino_backward_weights(s, p[0], p[1], p[2]);
+  } else {
+    run_conv(data ? conv_bwd_data(sig) : conv_bwd_weights(sig), p[0], p[1], p[2], nullptr, {});
+  }
   return env.Undefined();
 }
 
+}  // namespace
+
+// conv2dBackwardData(dy, w, dx, sig)
+Napi::Value Conv2dBackwardData(const Napi::CallbackInfo& info) { return conv_backward(info, "conv2dBackwardData", true); }
+
 // conv2dBackwardWeights(x, dy, dw, sig)
-Napi::Value Conv2dBackwardWeights(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  auto sig = ints(info[3], 17, "conv2dBackwardWeights sig");
-  Conv s(sig);
-  check_len(env, info[0], s.n * s.h * s.w * s.c, "conv2dBackwardWeights x");
-  check_len(env, info[1], s.n * s.oh * s.ow * s.o, "conv2dBackwardWeights dy");
-  check_len(env, info[2], s.kh * s.kw * s.c * s.o, "conv2dBackwardWeights dw");
-  if (own_wino(s)) {
-    own_wino_backward_weights(s, f32(info[0], "x"), f32(info[1], "dy"), f32(info[2], "dw"));
-    return env.Undefined();
-  }
-  run_conv(conv_bwd_weights(sig), f32(info[0], "x"), f32(info[1], "dy"), f32(info[2], "dw"), nullptr, {});
-  return env.Undefined();
-}
+Napi::Value Conv2dBackwardWeights(const Napi::CallbackInfo& info) { return conv_backward(info, "conv2dBackwardWeights", false); }
+
 }  // namespace mimo

@@ -33,13 +33,7 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
   memory::desc bmd({bb, K, N}, dt::f32, tb ? dims{K * N, 1, K} : dims{K * N, N, 1});
   memory::desc cmd({bo, M, N}, dt::f32, dims{M * N, N, 1});
   memory::desc biasmd({1, 1, N}, dt::f32, dims{N, N, 1});
-  std::vector<int64_t> k = sig;
-  k.push_back(with_bias);
-  k.push_back(act);
-  int32_t abits;
-  std::memcpy(&abits, &alpha, 4);
-  k.push_back(abits);
-  auto key = key_of('M', k);
+  auto key = fused_key('M', sig, with_bias, act, alpha);
   auto it = matmul_cache.find(key);
   if (it == matmul_cache.end()) {
     auto d = with_bias ? matmul::desc(amd, bmd, biasmd, cmd) : matmul::desc(amd, bmd, cmd);
