@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { extname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { initBackend } from '../../backend/index.js';
 import { operatingPointSpeeds } from '../../bench/operating_points_speed.js';
 import { loadConvCheckpoint } from '../../checkpoint/conv.js';
@@ -7,10 +7,10 @@ import { loadCifar10, requireDataset, resolveDataDir } from '../../data/index.js
 import { modelName, operatingPoints } from '../../models/mimoconv/index.js';
 import { operatingPointsSvg } from '../../plot/operating_points.js';
 import { evaluateConv } from '../../train/evaluate_conv.js';
-import { writeFileAtomic } from '../../util/atomic_write.js';
 import { machineLine } from '../../util/machine.js';
 import { packageRoot } from '../../util/package_root.js';
 import { UsageError } from '../args.js';
+import { formatOf, writePlot } from '../plot_files.js';
 import { Progress } from '../progress.js';
 import { BACKEND_OPTS, DATA_OPTS, table, type Command } from '../command.js';
 
@@ -55,9 +55,7 @@ export const demo: Command = {
     const images = args.images as number, minSeconds = args['min-seconds'] as number;
     if (!(Number.isInteger(images) && images >= 0)) throw new UsageError(`--images ${images}: give a whole number of test images >= 0 (0: all)`);
     if (!(minSeconds >= 0)) throw new UsageError(`--min-seconds ${minSeconds}: give a number of seconds >= 0`);
-    const out = resolve(args.out as string);
-    const format = extname(out).toLowerCase();
-    if (format !== '.svg' && format !== '.png') throw new UsageError(`--out ${args.out}: the extension picks the format and must be .svg or .png`);
+    const out = resolve(args.out as string), format = formatOf(out, 'out');
     const root = packageRoot() ?? process.cwd();
     const ckpt = (args.checkpoint as string | undefined) ?? join(root, DEMO_CHECKPOINT);
     if (!existsSync(ckpt)) throw new UsageError(`--checkpoint ${ckpt}: no such file; give a MIMONet checkpoint (e.g. ${DEMO_CHECKPOINT} of this repository, or one from mimo train conv)`);
@@ -89,8 +87,7 @@ export const demo: Command = {
       const svg = operatingPointsSvg([{ name, points: results }], {
         title: `One set of weights at every n: CIFAR-10, first ${count} test images`, footnote: machine,
       });
-      const toPng = format === '.png' ? (await import('../../plot/svg_to_png.js')).svgToPng : undefined;
-      writeFileAtomic(out, toPng ? toPng(svg) : svg);
+      await writePlot(svg, out, format, undefined);
       result = { checkpoint: ckpt, model: modelName(net.config), capacity: net.config.capacity, dynamic, images: count, results, plot: out, machine };
     } finally {
       net.dispose();

@@ -1,19 +1,13 @@
-import { extname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { operatingPointsSvg } from '../../plot/operating_points.js';
 import { loadOperatingPoints } from '../../plot/operating_points_data.js';
 import { learningCurvesSvg } from '../../plot/learning_curves.js';
 import { learningCurvesFromCheckpoints } from '../../plot/learning_curves_data.js';
 import { UsageError } from '../args.js';
 import type { Command } from '../command.js';
-import { writeFileAtomic } from '../../util/atomic_write.js';
+import { formatOf, writePlot } from '../plot_files.js';
 import { plural } from '../../util/plural.js';
 
-
-function formatOf(path: string, flag: string): 'svg' | 'png' {
-  const ext = extname(path).toLowerCase();
-  if (ext === '.svg' || ext === '.png') return ext.slice(1) as 'svg' | 'png';
-  throw new UsageError(`--${flag} ${path}: the extension picks the format and must be .svg or .png, got '${ext || '(none)'}'`);
-}
 
 function wholeAtLeast(v: number, min: number, flag: string): number {
   if (!Number.isInteger(v) || v < min) throw new UsageError(`--${flag} must be a whole number of pixels >= ${min}, got ${v}`);
@@ -28,13 +22,6 @@ function outputs(args: Record<string, unknown>) {
   return { out, format, png, width: wholeAtLeast(args.width as number, 320, 'width'), height: wholeAtLeast(args.height as number, 240, 'height') };
 }
 
-/** Writes the SVG (or its PNG rendering) to `out` and optionally a PNG beside it, each atomically. */
-async function writePlot(svg: string, out: string, format: 'svg' | 'png', png: string | undefined): Promise<void> {
-  // resvg is loaded only when a PNG is asked for, so other commands never pay for it.
-  const toPng = format === 'png' || png ? (await import('../../plot/svg_to_png.js')).svgToPng : undefined;
-  writeFileAtomic(out, format === 'svg' ? svg : toPng!(svg));
-  if (png) writeFileAtomic(png, toPng!(svg));
-}
 
 export const plotOperatingPoints: Command = {
   path: ['plot', 'operating-points'],

@@ -73,8 +73,8 @@ export function hasUnbind(c: MimoConvConfig): boolean {
   return !(c.binding === 'none' && c.capacity === 1);
 }
 
-/** The divisors of N: the numbers of superposed inputs a model can run with. */
-export function operatingPoints(c: MimoConvConfig): number[] {
+/** The divisors of N: the numbers of superposed inputs a model (MIMOConv or superpose) can run with. */
+export function operatingPoints(c: { capacity: number }): number[] {
   return Array.from({ length: c.capacity }, (_, i) => i + 1).filter((n) => c.capacity % n === 0);
 }
 

@@ -13,6 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { bindBundle, bindingRegularizer, bundle, circulant, unbindSlots } from '../../vsa/index.js';
+import { operatingPoints } from '../mimoconv/config.js';
 import { resolveSuperposeConfig, type SuperposeConfig, type SuperposeOptions, type Trunk } from './config.js';
 
 export interface SuperposedOutput {
@@ -59,8 +60,7 @@ export class Superposed {
 
   /** The operating points: every n dividing N. */
   operatingPoints(): number[] {
-    const N = this.config.capacity;
-    return Array.from({ length: N }, (_, i) => i + 1).filter((n) => N % n === 0);
+    return operatingPoints(this.config);
   }
 
   /**
