@@ -24,7 +24,8 @@ export interface Regularizers {
   iso: tf.Scalar;
 }
 
-function initValue(spec: ParamSpec, seed: number): tf.Tensor {
+/** A parameter's initial value from its spec (SPEC §1.6): Kaiming-normal (fan out), uniform or a constant. */
+export function initValue(spec: Pick<ParamSpec, 'shape' | 'init'>, seed: number): tf.Tensor {
   const i = spec.init;
   switch (i.kind) {
     case 'kaiming': return tf.randomNormal(spec.shape, 0, Math.sqrt(2 / i.fanOut), 'float32', seed);

@@ -14,6 +14,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { bindBundle, bindingRegularizer, bundle, circulant, unbindSlots } from '../../vsa/index.js';
 import { operatingPoints } from '../mimoconv/config.js';
+import type { ParamSpec } from '../mimoconv/layout.js';
+import { initValue } from '../mimoconv/model.js';
 import { resolveSuperposeConfig, type SuperposeConfig, type SuperposeOptions, type Trunk } from './config.js';
 
 export interface SuperposedOutput {
@@ -39,17 +41,20 @@ export class Superposed {
     this.trunk = o.trunk;
     this.stem = o.stem;
     const { capacity: N, channels: C, features: F, classes, binding, seed } = this.config;
-    const v = (name: string, init: () => tf.Tensor) => { this.variables[name] = tf.tidy(() => tf.variable(init(), true, `superpose/${name}`)); };
-    // Initialisations of MIMOConv (SPEC §1.5–1.6).
-    if (binding === 'hrr') v('bind.keys', () => tf.randomUniform([N, C], -1 / Math.sqrt(C), 1 / Math.sqrt(C), 'float32', seed));
-    if (binding === 'mbat') v('bind.matrices', () => tf.randomNormal([N, C, C], 0, Math.sqrt(2 / (N * C)), 'float32', seed));
+    // MIMOConv's initialisations (SPEC §1.5–1.6), through its initValue.
+    const v = (name: string, spec: Pick<ParamSpec, 'shape' | 'init'>, k: number) => {
+      this.variables[name] = tf.tidy(() => tf.variable(initValue(spec, seed + k), true, `superpose/${name}`));
+    };
+    const uniform = (shape: number[], fanIn: number) => ({ shape, init: { kind: 'uniform' as const, bound: 1 / Math.sqrt(fanIn) } });
+    if (binding === 'hrr') v('bind.keys', uniform([N, C], C), 0);
+    if (binding === 'mbat') v('bind.matrices', { shape: [N, C, C], init: { kind: 'kaiming', fanOut: N * C } }, 0);
     if (this.hasUnbind()) {
-      v('unbind.weight', () => tf.randomNormal([F, N * F], 0, Math.sqrt(2 / (N * F)), 'float32', seed + 1));
-      v('unbind.bias', () => tf.randomUniform([N * F], -1 / Math.sqrt(F), 1 / Math.sqrt(F), 'float32', seed + 2));
+      v('unbind.weight', { shape: [F, N * F], init: { kind: 'kaiming', fanOut: N * F } }, 1);
+      v('unbind.bias', uniform([N * F], F), 2);
     }
     if (classes > 0) {
-      v('head.weight', () => tf.randomUniform([F, classes], -1 / Math.sqrt(F), 1 / Math.sqrt(F), 'float32', seed + 3));
-      v('head.bias', () => tf.randomUniform([classes], -1 / Math.sqrt(F), 1 / Math.sqrt(F), 'float32', seed + 4));
+      v('head.weight', uniform([F, classes], F), 3);
+      v('head.bias', uniform([classes], F), 4);
     }
   }
 
