@@ -47,6 +47,8 @@ export interface ConvCheckpointMeta {
   bnN: number[];
   /** Accuracy and throughput per n measured at the end of training (for serving). */
   operatingPoints?: { n: number; accuracy: number; images_per_s: number }[];
+  /** Set when the weights came from a PyTorch file (`mimo import torch`) rather than training here. */
+  imported?: { from: string; format: 'torch-reference'; key: string; epoch: number | null };
 }
 
 export function saveConvCheckpoint(path: string, net: MimoConvNet, meta: Omit<ConvCheckpointMeta, 'kind' | 'model' | 'bnN'>,

@@ -33,7 +33,8 @@ export const calibrate: Command = {
         calibrateFromTraining(net, train, n, { seed: meta.train.seed, batches });
       }
       const out = (args.out as string | undefined) ?? (args.checkpoint as string);
-      if (ns.length > 0 || out !== args.checkpoint) saveConvCheckpoint(out, net, { train: meta.train, state: meta.state, history: meta.history }, sgdState);
+      const { kind: _kind, model: _model, bnN: _bnN, ...rest } = meta; // everything else (history, operating points, provenance) is kept
+      if (ns.length > 0 || out !== args.checkpoint) saveConvCheckpoint(out, net, rest, sgdState);
       return {
         json: { checkpoint: out, backend: b.backend, calibrated: ns, batches, bn_n: [...net.bnStats.keys()].sort((x, y) => x - y) },
         text: ns.length ? `${out}: batch-norm statistics for n = ${ns.join(', ')} from ${batches} batches each` : `${out}: every operating point already has statistics (use --force to recompute)`,
