@@ -12,6 +12,7 @@ import { dataInfo } from './data_info.js';
 import { dataPathfinder } from './data_pathfinder.js';
 import { demo } from './demo.js';
 import { evalCommand } from './eval.js';
+import { exportOnnx } from './export_onnx.js';
 import { exportTorch } from './export_torch.js';
 import { importTorch } from './import_torch.js';
 import { plotLearningCurves, plotOperatingPoints } from './plot.js';
@@ -24,4 +25,4 @@ import { info } from './info.js';
 import { interference } from './interference.js';
 
 /** Every `mimo` subcommand, in the order `mimo --help` lists them. */
-export const COMMANDS: Command[] = [demo, trainConvCommand, trainFormerCommand, evalCommand, resultsConv, resultsFormer, plotOperatingPoints, plotLearningCurves, serve, calibrate, checkpointCompact, importTorch, exportTorch, interference, info, benchKernels, benchOps, benchStep, benchConv, benchFormer, benchServe, benchData, dataInfo, dataPathfinder];
+export const COMMANDS: Command[] = [demo, trainConvCommand, trainFormerCommand, evalCommand, resultsConv, resultsFormer, plotOperatingPoints, plotLearningCurves, serve, calibrate, checkpointCompact, importTorch, exportTorch, exportOnnx, interference, info, benchKernels, benchOps, benchStep, benchConv, benchFormer, benchServe, benchData, dataInfo, dataPathfinder];
