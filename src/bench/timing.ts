@@ -48,3 +48,23 @@ export function interleavedMedians(fns: (() => void)[], reps: number, minSeconds
   }
   return ts.map(median);
 }
+
+/** interleavedMedians for functions that may be asynchronous (e.g. ONNX Runtime's session.run). */
+export async function interleavedMediansAsync(fns: (() => unknown)[], reps: number, minSeconds = 0, rounds = 5): Promise<number[]> {
+  const ts: number[][] = fns.map(() => []);
+  const slice = minSeconds / rounds;
+  for (let r = 0; r < rounds || ts.some((t) => t.length < reps); r++) {
+    for (const [i, fn] of fns.entries()) {
+      await fn();
+      let spent = 0;
+      do {
+        const t = performance.now();
+        await fn();
+        const dt = (performance.now() - t) / 1000;
+        ts[i].push(dt);
+        spent += dt;
+      } while (spent < slice && ts[i].length < 100);
+    }
+  }
+  return ts.map(median);
+}

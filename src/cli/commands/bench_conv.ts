@@ -1,5 +1,6 @@
 import { initBackend } from '../../backend/index.js';
 import { benchConvSpeed, profileConvStep } from '../../bench/conv_speed.js';
+import { benchOnnxSpeed } from '../../bench/onnx_speed.js';
 import { parseModelName, type Binding, type MimoConvConfig } from '../../models/mimoconv/index.js';
 import { UsageError } from '../args.js';
 import { Progress } from '../progress.js';
@@ -25,6 +26,7 @@ export const benchConv: Command = {
     profile: { type: 'boolean', help: 'also profile one training step at n = N, per kernel' },
     'no-fold': { type: 'boolean', help: 'measure inference without folding batch norm into the convolutions (for comparison)' },
     'compare-fold': { type: 'boolean', help: 'also time inference without folding, interleaved with the folded runs, and report the ratio' },
+    onnx: { type: 'boolean', help: 'instead: inference of the native backend against ONNX Runtime on the same exported graph (mimo export onnx), per n, same threads' },
   },
   async run(args) {
     const { arch, depth, width } = parseModelName(args.model as string);
@@ -34,6 +36,16 @@ export const benchConv: Command = {
     for (const n of ns) if (!Number.isInteger(n) || n < 1 || N % n !== 0) throw new UsageError(`--n ${n} must divide --capacity ${N}`);
     const baseName = (args.baseline as string | undefined) ?? `wrn-${depth}-${width}`;
     const b = await initBackend({ backend: args.backend as string | undefined, threads: args.threads as number | undefined });
+    if (args.onnx) {
+      const bar = new Progress(2 * ns.length, 'bench conv --onnx', { json: Boolean(args.json) });
+      const r = await benchOnnxSpeed(cfg, ns, { batch: args.batch as number, imageSize: args['image-size'] as number, reps: args.reps as number, minSeconds: args['min-seconds'] as number, threads: b.threads, onProgress: () => bar.tick() });
+      bar.finish();
+      return {
+        json: { backend: b.backend, threads: b.threads, model: r.model, batch: args.batch, image_size: args['image-size'], config: r.config, onnxruntime: r.onnxruntime, results: r.rows },
+        text: `${r.model} iw=${r.config.initialWidth} ${r.config.binding} N=${N}: ${b.backend} vs ONNX Runtime ${r.onnxruntime} (${plural(b.threads, 'thread')} each), batch ${args.batch} superpositions, interleaved\n` +
+          table(['n', `${b.backend} images/s`, 'onnxruntime images/s', `${b.backend} / onnxruntime`], r.rows.map((x) => [x.n, x.native_images_per_s, x.onnxruntime_images_per_s, x.native_vs_onnxruntime.toFixed(2) + 'x'])),
+      };
+    }
     if (args['compare-fold'] && args['no-fold']) throw new UsageError('--compare-fold times both passes; drop --no-fold');
     const steps = (ns.length + (baseName === 'none' ? 0 : 1)) * (args['inference-only'] ? 1 : 2) + (args['compare-fold'] ? ns.length : 0);
     const bar = new Progress(steps, 'bench conv', { json: Boolean(args.json) });

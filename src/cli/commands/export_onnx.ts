@@ -27,6 +27,7 @@ export const exportOnnx: Command = {
       const c = net.config;
       const n = (args.n as number | undefined) ?? c.capacity;
       if (!operatingPoints(c).includes(n)) throw new UsageError(`--n ${n} must divide the checkpoint's N=${c.capacity} (one of ${operatingPoints(c).join(', ')})`);
+      if (!net.hasStats(n)) throw new Error(`${args.checkpoint} has no batch-norm statistics for n=${n} (only n = ${[...net.bnStats.keys()].join(', ') || 'none'}); run mimo calibrate --checkpoint ${args.checkpoint} --n ${n}`);
       const bytes = exportMimoConvOnnx(net, n, { imageSize: size });
       const out = args.out as string;
       writeFileAtomic(out, bytes);
