@@ -14,6 +14,7 @@ import { demo } from './demo.js';
 import { evalCommand } from './eval.js';
 import { exportOnnx } from './export_onnx.js';
 import { exportTorch } from './export_torch.js';
+import { exportWebCommand } from './export_web.js';
 import { importTorch } from './import_torch.js';
 import { plotLearningCurves, plotOperatingPoints } from './plot.js';
 import { resultsConv } from './results_conv.js';
@@ -25,4 +26,4 @@ import { info } from './info.js';
 import { interference } from './interference.js';
 
 /** Every `mimo` subcommand, in the order `mimo --help` lists them. */
-export const COMMANDS: Command[] = [demo, trainConvCommand, trainFormerCommand, evalCommand, resultsConv, resultsFormer, plotOperatingPoints, plotLearningCurves, serve, calibrate, checkpointCompact, importTorch, exportTorch, exportOnnx, interference, info, benchKernels, benchOps, benchStep, benchConv, benchFormer, benchServe, benchData, dataInfo, dataPathfinder];
+export const COMMANDS: Command[] = [demo, trainConvCommand, trainFormerCommand, evalCommand, resultsConv, resultsFormer, plotOperatingPoints, plotLearningCurves, serve, calibrate, checkpointCompact, importTorch, exportTorch, exportOnnx, exportWebCommand, interference, info, benchKernels, benchOps, benchStep, benchConv, benchFormer, benchServe, benchData, dataInfo, dataPathfinder];
