@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { exportMimoConvOnnx, MimoConvNet, modelName, permute, type MimoConvConfig } from '../models/mimoconv/index.js';
+import { cpuSessionOptions, loadOnnxRuntime } from '../onnx/runtime.js';
 import { interleavedMediansAsync } from './timing.js';
 
 export interface OnnxSpeedRow {
@@ -23,18 +24,8 @@ export interface OnnxSpeedResult {
   rows: OnnxSpeedRow[];
 }
 
-type Ort = typeof import('onnxruntime-node');
-
-async function loadOrt(): Promise<Ort> {
-  try {
-    return await import('onnxruntime-node');
-  } catch (e) {
-    throw new Error(`comparing with ONNX Runtime needs the onnxruntime-node package (a development dependency of mimonets; npm install onnxruntime-node): ${(e as Error).message}`);
-  }
-}
-
 export async function benchOnnxSpeed(config: Partial<MimoConvConfig>, ns: number[], o: { batch: number; imageSize: number; reps: number; minSeconds: number; threads: number; onProgress?: () => void }): Promise<OnnxSpeedResult> {
-  const ort = await loadOrt();
+  const ort = await loadOnnxRuntime();
   const net = new MimoConvNet(config, 1);
   const held: { release(): Promise<void> }[] = [];
   const tensors: tf.Tensor[] = [];
@@ -45,11 +36,7 @@ export async function benchOnnxSpeed(config: Partial<MimoConvConfig>, ns: number
       const xt = tf.randomNormal([count, s, s, 3], 0, 1, 'float32', n) as tf.Tensor4D; // [B, H, W, C]
       tensors.push(xt);
       net.calibrate(n, [xt]); // running statistics for n: one batch
-      const session = await ort.InferenceSession.create(exportMimoConvOnnx(net, n, { imageSize: s }), {
-        intraOpNumThreads: o.threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all', logSeverityLevel: 3,
-        // Its worker threads would otherwise spin after each run and slow the native pass that follows.
-        extra: { session: { intra_op: { allow_spinning: '0' } } },
-      });
+      const session = await ort.InferenceSession.create(exportMimoConvOnnx(net, n, { imageSize: s }), cpuSessionOptions(o.threads));
       held.push(session);
       const feeds = { images: new ort.Tensor('float32', permute(xt.dataSync(), [count, s, s, 3], [0, 3, 1, 2]), [count, 3, s, s]) }; // NCHW
       fns.push(() => tf.tidy(() => { net.forward(xt, n, { training: false }).logits.dataSync(); }));

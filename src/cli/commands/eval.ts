@@ -3,6 +3,7 @@ import { IMAGE_DATASET_TITLES, loadImageDataset, resolveDataDir } from '../../da
 import { operatingPoints } from '../../models/mimoconv/index.js';
 import { loadConvCheckpoint } from '../../checkpoint/conv.js';
 import { evaluateConv } from '../../train/evaluate_conv.js';
+import { evaluateConvOnnx } from '../../train/evaluate_onnx.js';
 import { readCheckpointMeta, updateCheckpointMeta } from '../../checkpoint/index.js';
 import { loadFormerTask } from '../../train/former_data.js';
 import { evaluateFormer, loadFormerCheckpoint } from '../../train/former_trainer.js';
@@ -21,6 +22,7 @@ export const evalCommand: Command = {
     batch: { type: 'number', default: 128, help: 'superpositions per forward pass' },
     images: { type: 'number', default: 0, help: 'evaluate the first K test images (0: all 10000)' },
     record: { type: 'boolean', help: 'store the results in the checkpoint as its operating points (what `mimo serve` reports); needs every n and all test images' },
+    engine: { type: 'string', default: 'mimonets', help: 'mimonets (this library\'s backend) or onnxruntime (the graph mimo export onnx writes, run by ONNX Runtime)' },
   },
   async run(args) {
     if (!args.checkpoint) throw new UsageError('--checkpoint <path> is required');
@@ -40,16 +42,21 @@ export const evalCommand: Command = {
       const dir = resolveDataDir(args['data-dir'] as string | undefined);
       const dataset = meta.train.dataset;
       const test = loadImageDataset(dir, dataset, 'test');
-      const results = ns.map((n) => {
-        const r = evaluateConv(net, test, n, { batch: args.batch as number, images: args.images as number });
-        return { n, accuracy: round(r.accuracy, 5), images: r.images, images_per_s: Math.round(r.images_per_s) };
-      });
+      const engine = args.engine as string;
+      if (engine !== 'mimonets' && engine !== 'onnxruntime') throw new UsageError(`--engine must be mimonets or onnxruntime, got '${engine}'`);
+      if (args.record && engine !== 'mimonets') throw new UsageError('--record stores what mimonets itself measures; drop --engine onnxruntime');
+      const results: { n: number; accuracy: number; images: number; images_per_s: number }[] = [];
+      for (const n of ns) {
+        const o = { batch: args.batch as number, images: args.images as number };
+        const r = engine === 'onnxruntime' ? await evaluateConvOnnx(net, test, n, { ...o, threads: b.threads }) : evaluateConv(net, test, n, o);
+        results.push({ n, accuracy: round(r.accuracy, 5), images: r.images, images_per_s: Math.round(r.images_per_s) });
+      }
       if (args.record) {
         updateCheckpointMeta(args.checkpoint as string, (m) => ({ ...m, operatingPoints: results.map(({ n, accuracy, images_per_s }) => ({ n, accuracy, images_per_s })) }));
       }
       return {
-        json: { dataset, split: 'test', checkpoint: args.checkpoint, backend: b.backend, threads: b.threads, model: meta.model, results, recorded: Boolean(args.record) },
-        text: `${args.checkpoint} on ${IMAGE_DATASET_TITLES[dataset]} test (${b.backend}, ${plural(b.threads, 'thread')})\n` +
+        json: { dataset, split: 'test', checkpoint: args.checkpoint, engine, backend: engine === 'mimonets' ? b.backend : 'onnxruntime', threads: b.threads, model: meta.model, results, recorded: Boolean(args.record) },
+        text: `${args.checkpoint} on ${IMAGE_DATASET_TITLES[dataset]} test (${engine === 'mimonets' ? b.backend : 'ONNX Runtime'}, ${plural(b.threads, 'thread')})\n` +
           table(['n', 'accuracy', 'images', 'images/s'], results.map((r) => [r.n, (r.accuracy * 100).toFixed(2) + '%', r.images, r.images_per_s])),
       };
     } finally {
