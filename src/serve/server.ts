@@ -10,6 +10,8 @@
  *   GET  /v1/plot.svg          the accuracy–throughput plot of the operating points
  *   GET  /metrics              Prometheus text;  GET /healthz  liveness
  *   GET  /                     the browser demo
+ *   GET  /web/                 the same model run in the visitor's browser by TensorFlow.js
+ *                              (the page `mimo export web` writes, built on first request)
  * Every error is a JSON body {"error": {"code", "message"}} with a 4xx/5xx status; nothing
  * a client sends can crash the process. Images of another size are resized to 32x32.
  * With an API key every path but the open ones (default /healthz) answers 401 unless the request
@@ -18,6 +20,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { extname } from 'node:path';
 import { Batcher } from './batcher.js';
 import { BadRequestError, parseClassifyBody } from './decode.js';
 import { IMAGE_SIZE } from './inference.js';
@@ -25,6 +28,10 @@ import { serverMetrics, type ServerMetrics } from './metrics.js';
 import { parsePolicy, passSeconds, type Policy } from './policy.js';
 import { InferenceWorker, type WorkerInfo } from './worker_client.js';
 import { Pages } from './pages.js';
+import { loadConvCheckpoint } from '../checkpoint/conv.js';
+import { webAssets, type WebSample } from '../web/export_web.js';
+
+const WEB_TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.json': 'application/json', '.bin': 'application/octet-stream' };
 import { modelName } from '../models/mimoconv/config.js';
 
 export interface ServeOptions {
@@ -85,7 +92,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const ROUTES = ['/v1/classify', '/v1/operating-points', '/healthz', '/metrics', '/v1/samples', '/v1/plot.svg', '/'];
+const ROUTES = ['/v1/classify', '/v1/operating-points', '/healthz', '/metrics', '/v1/samples', '/v1/plot.svg', '/', '/web/'];
 const CLASSIFY_TYPES = ['application/json', 'image/png', 'image/jpeg'];
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -168,6 +175,24 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   });
   const pages = new Pages({ meta: info.meta, points: info.points, dataDir: o.dataDir });
   const name = modelName(info.meta.model);
+  // GET /web/: the page `mimo export web` writes, built from the checkpoint on first use: the
+  // same model run by TensorFlow.js in the visitor's browser instead of by this server.
+  let web: Map<string, Uint8Array> | undefined;
+  const webFiles = (): Map<string, Uint8Array> => {
+    if (!web) {
+      const { net, meta } = loadConvCheckpoint(o.checkpoint);
+      try {
+        let samples: WebSample[] = [];
+        try {
+          samples = (pages.samples(48, 0) as { images: WebSample[] }).images;
+        } catch { /* no test set: the page takes the visitor's own images */ }
+        web = new Map(webAssets(net, meta, { checkpoint: o.checkpoint, samples, classNames: pages.classNames }).map((a) => [a.path, a.data]));
+      } finally {
+        net.dispose();
+      }
+    }
+    return web;
+  };
 
   const operatingPoints = () => info.points.map((n) => {
     const rec = info.meta.operatingPoints?.find((p) => p.n === n);
@@ -219,7 +244,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       throw new BadRequestError(400, `malformed request target '${req.url}'`, 'bad_url');
     }
     const path = url.pathname;
-    if (o.apiKey && !o.openPaths.includes(path) && !keyMatches(requestKey(req), o.apiKey)) {
+    const open = o.openPaths.includes(path) || (path.startsWith('/web/') && o.openPaths.includes('/web/'));
+    if (o.apiKey && !open && !keyMatches(requestKey(req), o.apiKey)) {
       throw Object.assign(new BadRequestError(401, 'missing or wrong API key: send it as "Authorization: Bearer <key>" or "X-API-Key: <key>"', 'unauthorized'), { authenticate: 'Bearer' });
     }
     const allow = (methods: string[]) => {
@@ -227,6 +253,18 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         throw Object.assign(new BadRequestError(405, `${req.method} is not allowed on ${path}; use ${methods.join(' or ')}`, 'method_not_allowed'), { allow: methods.join(', ') });
       }
     };
+    if (path === '/web' || path.startsWith('/web/')) {
+      allow(['GET']);
+      if (path === '/web') {
+        res.writeHead(301, { location: '/web/' }).end();
+        return '/web/';
+      }
+      const asset = webFiles().get(path.slice('/web/'.length) || 'index.html');
+      if (!asset) throw new BadRequestError(404, `no file ${path} in the in-browser page; open /web/`, 'not_found');
+      res.writeHead(200, { 'content-type': WEB_TYPES[extname(path) || '.html'] ?? 'application/octet-stream', 'content-length': asset.length, 'cache-control': 'no-cache' });
+      res.end(asset);
+      return '/web/';
+    }
     switch (path) {
       case '/v1/classify':
         allow(['POST']);

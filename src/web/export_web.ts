@@ -8,9 +8,9 @@
  *   lib/              TensorFlow.js (tf.fesm.min.js), mimonets' runtime and forward pass (the
  *                     same compiled modules Node runs), and a stub for the Node-only imports
  */
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ConvCheckpointMeta } from '../checkpoint/conv.js';
 import { defaultNormalization } from '../data/pipeline.js';
@@ -45,8 +45,14 @@ export interface ExportWebOptions {
   classNames: string[];
 }
 
-/** Writes the folder (into a temporary sibling first, then renamed into place). Returns its files and total size. */
-export function exportWeb(net: MimoConvNet, meta: ConvCheckpointMeta, outDir: string, opts: ExportWebOptions): { files: string[]; bytes: number } {
+/** One file of the folder: its path inside it and its bytes. */
+export interface WebAsset {
+  path: string;
+  data: Uint8Array;
+}
+
+/** Every file of the folder, in memory (what `mimo serve` offers under /web/, and exportWeb writes). */
+export function webAssets(net: MimoConvNet, meta: ConvCheckpointMeta, opts: ExportWebOptions): WebAsset[] {
   const root = packageRoot();
   if (!root) throw new Error('mimo export web: cannot find the mimonets package folder (its web/ and dist/ are copied into the export)');
   const here = dirname(fileURLToPath(import.meta.url)); // dist/src/web
@@ -85,21 +91,27 @@ export function exportWeb(net: MimoConvNet, meta: ConvCheckpointMeta, outDir: st
     ...(meta.operatingPoints ? { operatingPoints: meta.operatingPoints } : {}),
     source: { checkpoint: opts.checkpoint, exported: new Date().toISOString() },
   };
+  const text = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
+  return [
+    { path: 'index.html', data: readFileSync(join(root, 'web', 'export', 'index.html')) },
+    { path: 'model.json', data: text(manifest) },
+    { path: 'weights.bin', data: new Uint8Array(weights.buffer) },
+    { path: 'samples.json', data: text({ dataset: meta.train.dataset, images: opts.samples }) },
+    { path: 'lib/node-stub.js', data: readFileSync(join(root, 'web', 'export', 'node-stub.js')) },
+    { path: 'lib/tf.fesm.min.js', data: readFileSync(tfjs) },
+    ...moduleClosure(join(here, 'runtime.js')).map((file) => ({ path: `lib/mimonets/${relative(distSrc, file).split(sep).join('/')}`, data: readFileSync(file) })),
+  ];
+}
 
+/** Writes the folder (into a temporary sibling first, then renamed into place). Returns its files and total size. */
+export function exportWeb(net: MimoConvNet, meta: ConvCheckpointMeta, outDir: string, opts: ExportWebOptions): { files: string[]; bytes: number } {
+  const assets = webAssets(net, meta, opts);
   const tmp = `${outDir.replace(/\/+$/, '')}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(join(tmp, 'lib', 'mimonets'), { recursive: true });
   try {
-    writeFileSync(join(tmp, 'model.json'), JSON.stringify(manifest));
-    writeFileSync(join(tmp, 'weights.bin'), new Uint8Array(weights.buffer));
-    writeFileSync(join(tmp, 'samples.json'), JSON.stringify({ dataset: meta.train.dataset, images: opts.samples }));
-    copyFileSync(join(root, 'web', 'export', 'index.html'), join(tmp, 'index.html'));
-    copyFileSync(join(root, 'web', 'export', 'node-stub.js'), join(tmp, 'lib', 'node-stub.js'));
-    copyFileSync(tfjs, join(tmp, 'lib', 'tf.fesm.min.js'));
-    for (const file of moduleClosure(join(here, 'runtime.js'))) {
-      const dest = join(tmp, 'lib', 'mimonets', relative(distSrc, file));
-      mkdirSync(dirname(dest), { recursive: true });
-      copyFileSync(file, dest);
+    for (const a of assets) {
+      mkdirSync(dirname(join(tmp, a.path)), { recursive: true });
+      writeFileSync(join(tmp, a.path), a.data);
     }
     rmSync(outDir, { recursive: true, force: true });
     renameSync(tmp, outDir);
@@ -107,18 +119,5 @@ export function exportWeb(net: MimoConvNet, meta: ConvCheckpointMeta, outDir: st
     rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
-  const files: string[] = [];
-  let bytes = 0;
-  const list = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) list(p);
-      else {
-        files.push(relative(outDir, p));
-        bytes += statSync(p).size;
-      }
-    }
-  };
-  list(outDir);
-  return { files: files.sort(), bytes };
+  return { files: assets.map((a) => a.path).sort(), bytes: assets.reduce((t, a) => t + a.data.length, 0) };
 }

@@ -227,3 +227,30 @@ test('without CIFAR-10 in the data dir the page shows the server\'s message inst
     await bare.close();
   }
 });
+
+test('"Run this model in your browser" opens /web/: the same samples classified by TensorFlow.js in the page, labels as the API answers', async () => {
+  const other = await browser.newPage();
+  try {
+    await other.goto(server.url + '/');
+    await Promise.all([other.waitForURL(/\/web\/$/), other.click('[data-testid="run-in-browser"]')]);
+    await other.waitForFunction(() => document.body.dataset.ready !== 'false', undefined, { timeout: 60_000 });
+    assert.equal(await other.getAttribute('body', 'data-ready'), 'true', await other.textContent('#status') ?? '');
+    const samples = (await getJson<{ images: Sample[] }>('/v1/samples?count=8&offset=0')).images;
+    const thumbs = other.getByTestId('sample');
+    for (let i = 0; i < 8; i++) await thumbs.nth(i).click();
+    await other.check('input[name="n"][value="4"]');
+    // From here on the page asks the server for nothing: classification happens in the browser.
+    const asked: string[] = [];
+    other.on('request', (r) => asked.push(new URL(r.url()).pathname));
+    await other.click('#classify');
+    await other.waitForFunction(() => document.querySelector('#results')?.getAttribute('aria-busy') === 'false' && document.querySelectorAll('[data-testid="result"]').length === 8, undefined, { timeout: 60_000 });
+    const rows = await other.$$eval('[data-testid="result"]', (els) => els.map((e) => ({ ...(e as HTMLElement).dataset })));
+    const want = await classifyApi(samples.map((s) => s.png), 4);
+    assert.equal(want.status, 200);
+    assert.deepEqual(rows.map((r) => Number(r.class)), want.json.results.map((r) => r.class));
+    assert.deepEqual(rows.map((r) => r.n), samples.map(() => '4'));
+    assert.ok(!asked.includes('/v1/classify'), `the page called ${asked.join(', ')}`);
+  } finally {
+    await other.close();
+  }
+});
