@@ -42,6 +42,9 @@ export {
   type Checkpoint, type CheckpointErrorCode, type CheckpointTensor, type WriteOptions,
 } from './checkpoint/index.js';
 export { loadConvCheckpoint, saveConvCheckpoint, type ConvCheckpointMeta, type EpochMetrics, type LoadedConv, type TrainState } from './checkpoint/conv.js';
+export { convFromTorch, convToTorch, type ImportedTorch } from './checkpoint/torch.js';
+// PyTorch .pt files (torch.save's zip format) without Python
+export { readTorchFile, readTorchStateDict, TorchFileError, writeTorchFile, type TorchDict, type TorchDtype, type TorchStateDict, type TorchTensor, type TorchValue } from './torch/index.js';
 // Datasets (official formats)
 export {
   checkImageDataset, CIFAR10_CLASS_NAMES, CIFAR10_MEAN, CIFAR10_STD, CIFAR100_MEAN, CIFAR100_STD, DataError, DATA_DIR_ENV,

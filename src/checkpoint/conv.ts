@@ -51,6 +51,21 @@ export interface ConvCheckpointMeta {
   imported?: { from: string; format: 'torch-reference'; key: string; epoch: number | null };
 }
 
+/**
+ * Writes a MIMOConv network with its per-n batch-norm statistics and training metadata
+ * (atomically: a temporary file, then a rename); `loadConvCheckpoint` reads it back.
+ *
+ * @example
+ * import * as tf from '@tensorflow/tfjs';
+ * import { initBackend, loadConvCheckpoint, MimoConvNet, resolveTrainConfig, saveConvCheckpoint } from 'mimonets';
+ * await initBackend();
+ * const net = new MimoConvNet({ depth: 10, width: 1, initialWidth: 1, capacity: 2 });
+ * net.calibrate(2, [tf.randomNormal([8, 32, 32, 3]) as tf.Tensor4D]);
+ * const state = { epoch: 0, step: 0, avgNormPrev: null, trainSeconds: 0, done: true };
+ * saveConvCheckpoint('.cache/example.ckpt', net, { train: resolveTrainConfig({}, 2), state, history: [] });
+ * const { net: back, meta } = loadConvCheckpoint('.cache/example.ckpt');
+ * console.log(meta.model.capacity, meta.bnN, back.hasStats(2)); // 2 [ 2 ] true
+ */
 export function saveConvCheckpoint(path: string, net: MimoConvNet, meta: Omit<ConvCheckpointMeta, 'kind' | 'model' | 'bnN'>,
   sgdState: Record<string, { shape: number[]; values: Float32Array }> = {}, opts: { fp16?: boolean } = {}): { bytes: number } {
   const tensors: Record<string, CheckpointTensor> = {};

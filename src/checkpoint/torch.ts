@@ -22,6 +22,18 @@ export interface ImportedTorch {
 /**
  * A network from a reference `.pt` file. The configuration is read off the tensors; `given`
  * (e.g. from --model/--capacity) must agree with it, else the error names the tensor that differs.
+ * `convToTorch` writes the other way.
+ *
+ * @example
+ * import { readFileSync, writeFileSync } from 'node:fs';
+ * import * as tf from '@tensorflow/tfjs';
+ * import { convFromTorch, convToTorch, initBackend, MimoConvNet } from 'mimonets';
+ * await initBackend();
+ * const net = new MimoConvNet({ depth: 10, width: 1, initialWidth: 1, capacity: 2 });
+ * net.calibrate(2, [tf.randomNormal([8, 32, 32, 3]) as tf.Tensor4D]); // the reference keeps n = N statistics
+ * writeFileSync('.cache/example.pt', convToTorch(net));        // torch.load(f)['model_state_dict'] in PyTorch
+ * const back = convFromTorch(readFileSync('.cache/example.pt'), 'example.pt');
+ * console.log(back.tensors, back.net.config.capacity); // 68 2
  */
 export function convFromTorch(bytes: Uint8Array, file: string, given: Partial<MimoConvConfig> = {}): ImportedTorch {
   const sd = readTorchStateDict(bytes, file);

@@ -24,8 +24,12 @@ import { nativeBindBundle, stackPixels } from './bind_bundle_kernel.js';
  * @returns the superpositions, [B/n, H, W, C]
  *
  * @example
- * const keys = tf.randomNormal([4, 16]) as tf.Tensor2D;
- * const s = bindBundle(stemOut, circulant(keys), 4); // [B/4, H, W, 16]
+ * import * as tf from '@tensorflow/tfjs';
+ * import { bindBundle, circulant } from 'mimonets';
+ * const keys = tf.randomNormal([4, 16]) as tf.Tensor2D;       // N = 4 HRR keys of 16 channels
+ * const stemOut = tf.randomNormal([8, 6, 6, 16]) as tf.Tensor4D; // 8 images, NHWC
+ * const s = bindBundle(stemOut, circulant(keys), 4);           // 2 superpositions of 4 images
+ * console.log(s.shape); // [2, 6, 6, 16]
  */
 export function bindBundle(x: tf.Tensor4D, slotMatrices: tf.Tensor3D, n: number): tf.Tensor4D {
   const [b, h, w, c] = x.shape;

@@ -4,9 +4,12 @@
  * exact for unitary keys), similarity is the cosine.
  *
  * @example
+ * import * as tf from '@tensorflow/tfjs';
+ * import { cosineSimilarity, hrrBind, hrrUnbind, unitaryHrrKeys } from 'mimonets';
  * const [k] = unitaryHrrKeys(1, 64, 7).unstack();
  * const x = tf.randomNormal([64]);
  * const back = hrrUnbind(hrrBind(x, k), k); // equals x up to rounding (k is unitary)
+ * console.log(cosineSimilarity(back, x).dataSync()[0].toFixed(4)); // 1.0000
  */
 import * as tf from '@tensorflow/tfjs';
 import { circulant } from './circulant.js';

@@ -13,7 +13,12 @@ import * as tf from '@tensorflow/tfjs';
  * @returns one feature vector per image, [G·n, F], in input order (row g·n + i is image i of superposition g)
  *
  * @example
- * const f = unbindSlots(pooled, weight, bias, 2); // pooled [8, 64], weight [64, 256] (N = 4): f is [16, 64]
+ * import * as tf from '@tensorflow/tfjs';
+ * import { unbindSlots } from 'mimonets';
+ * const pooled = tf.randomNormal([8, 64]) as tf.Tensor2D;    // 8 superpositions, 64 features
+ * const weight = tf.randomNormal([64, 256]) as tf.Tensor2D;  // N = 4 slots of 64
+ * const f = unbindSlots(pooled, weight, tf.zeros([256]) as tf.Tensor1D, 2); // n = 2 images each
+ * console.log(f.shape); // [16, 64]: one feature vector per image
  */
 export function unbindSlots(pooled: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D, n: number): tf.Tensor2D {
   const [g, f] = pooled.shape;

@@ -23,6 +23,20 @@ export interface OnnxExportOptions {
   producerVersion?: string;
 }
 
+/**
+ * The serialised ONNX model of `net` at n (needs the batch-norm statistics of n).
+ *
+ * @example
+ * import { writeFileSync } from 'node:fs';
+ * import * as tf from '@tensorflow/tfjs';
+ * import { exportMimoConvOnnx, initBackend, MimoConvNet } from 'mimonets';
+ * await initBackend();
+ * const net = new MimoConvNet({ depth: 10, width: 1, initialWidth: 1, capacity: 4 });
+ * net.calibrate(4, [tf.randomNormal([16, 32, 32, 3]) as tf.Tensor4D]);
+ * const onnx = exportMimoConvOnnx(net, 4); // input 'images' [batch, 3, 32, 32] NCHW, batch a multiple of 4
+ * writeFileSync('.cache/example-n4.onnx', onnx);
+ * console.log(onnx.length > 100_000); // true
+ */
 export function exportMimoConvOnnx(net: MimoConvNet, n: number, opts: OnnxExportOptions = {}): Uint8Array {
   const c = net.config;
   const N = c.capacity;

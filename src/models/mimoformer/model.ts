@@ -16,6 +16,18 @@ import { attendBundles, bundledProjections, cornerKeys, groupsOf, superposedAtte
 
 type P = Record<string, tf.Variable>;
 
+/**
+ * A MIMOFormer (or, with scheme 'performer', the Performer baseline) from a config; `forward`
+ * classifies a batch of token sequences, superposing a grid of M·N of them in attention.
+ *
+ * @example
+ * import * as tf from '@tensorflow/tfjs';
+ * import { initBackend, MimoFormer } from 'mimonets';
+ * await initBackend();
+ * const former = new MimoFormer({ scheme: 'att', grid: 2, vocab: 16, maxLen: 32, classes: 10 }); // M = N = 2
+ * const tokens = tf.randomUniform([8, 32], 0, 16, 'int32') as tf.Tensor2D; // 8 sequences of 32 tokens
+ * console.log(former.forward(tokens, false).shape); // [8, 10]: one prediction per sequence
+ */
 export class MimoFormer {
   readonly config: MimoFormerConfig;
   readonly params: P = {};

@@ -7,9 +7,13 @@
  * functions MIMOConv uses (bindBundle, bundle, unbindSlots).
  *
  * @example
+ * import * as tf from '@tensorflow/tfjs';
+ * import { initBackend, superpose } from 'mimonets';
+ * await initBackend();
  * const trunk = tf.sequential({ layers: [tf.layers.dense({ inputShape: [32], units: 64, activation: 'relu' })] });
  * const net = superpose({ trunk, capacity: 4, channels: 32, features: 64, classes: 10 });
- * const logits = net.forward(tf.randomNormal([8, 32]), 4).logits; // 8 inputs in 2 passes of the trunk: [8, 10]
+ * const logits = net.forward(tf.randomNormal([8, 32]), 4).logits; // 8 inputs in 2 passes of the trunk
+ * console.log(logits.shape); // [8, 10]
  */
 import * as tf from '@tensorflow/tfjs';
 import { bindBundle, bindingRegularizer, bundle, circulant, unbindSlots } from '../../vsa/index.js';
