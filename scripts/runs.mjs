@@ -94,4 +94,7 @@ export const JOBS = [
   ['mimonet-16-4-N4-kd', 'models/mimonet-16-4-N4-kd.ckpt', [...conv.slice(0, -4), '--epochs', '12', '--mixup', '0', '--capacity', '4', ...fromN1]],
   ['mimonet-16-4-N2-kd', 'models/mimonet-16-4-N2-kd.ckpt', [...conv.slice(0, -4), '--epochs', '12', '--mixup', '0', '--capacity', '2', ...fromN1]],
   ['mimonet-16-4-N4-dyn-kd', 'models/mimonet-16-4-N4-dyn-kd.ckpt', [...conv.slice(0, -4), '--epochs', '12', '--mixup', '0', '--capacity', '4', '--sup-low', '1', '--sup-frequency', '0.8', ...fromN1]],
+  // The control: distillation is not specific to superposition, so the WRN baseline gets it too (the
+  // same teacher, the WRN's own 15-epoch recipe), and the deltas compare like with like.
+  ['wrn-16-4-kd', 'models/wrn-16-4-kd.ckpt', ['train', 'conv', '--model', 'wrn-16-4', '--initial-width', '1', '--binding', 'none', '--capacity', '1', '--epochs', '15', '--mixup', '0', '--teacher', 'models/mimonet-16-4-N1.ckpt']],
 ];
